@@ -1,0 +1,24 @@
+"""Who may see and change a project, as views ask it.
+
+A non-member gets 404 for every URL of a project (its existence is not revealed); a member whose
+role is too low gets 403. Views call this first, because a fragment skips the page around it.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from .models import ROLE_ORDER, Project, Role
+
+
+def project_for(request: HttpRequest, key: str, minimum: str = Role.VIEWER) -> Project:
+    """The project `key` with `project.role` set to the user's role, or 404 / 403."""
+    project = Project.objects.filter(key=key).first()
+    role = project.role_of(request.user) if project is not None else None
+    if role is None:
+        raise Http404("No such project.")
+    if ROLE_ORDER[role] < ROLE_ORDER[minimum]:
+        raise PermissionDenied(f"You need the {Role(minimum).label.lower()} role in {key}.")
+    project.role = role
+    project.can_edit = ROLE_ORDER[role] >= ROLE_ORDER[Role.MEMBER]
+    project.can_admin = role == Role.ADMIN
+    return project

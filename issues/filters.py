@@ -1,0 +1,133 @@
+"""The one FilterSet behind the board, the list and the CSV export.
+
+A query string means the same thing on all three: `?q=checkout&assignee=me&label=Bug+fix`.
+Values are validated against the project (its members, labels, statuses, epics); an unknown
+value is a form error (the list shows it, the export answers 400), never silently ignored.
+"""
+
+import re
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .models import Issue, Kind, Priority, Project, Source, StatusCategory
+
+ORDERING_FIELDS = (
+    # (model field, URL name)
+    ("rank", "rank"),
+    ("number", "key"),
+    ("title", "title"),
+    ("kind", "kind"),
+    ("status__position", "status"),
+    ("priority", "priority"),
+    ("assignee__username", "assignee"),
+    ("estimate", "estimate"),
+    ("created_at", "created"),
+    ("updated_at", "updated"),
+)
+ME, NOBODY = "me", "none"
+
+
+class IssueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
+    assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee")
+    label = django_filters.ModelMultipleChoiceFilter(
+        field_name="labels__name",
+        to_field_name="name",
+        queryset=None,
+        label="Labels",
+        distinct=True,
+    )
+    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label="Kind")
+    priority = django_filters.MultipleChoiceFilter(
+        method="filter_priority",
+        choices=[(p.slug, p.label) for p in Priority],
+        label="Priority",
+    )
+    epic = django_filters.ModelChoiceFilter(
+        method="filter_epic", to_field_name="number", queryset=None, label="Epic"
+    )
+    source = django_filters.MultipleChoiceFilter(choices=Source.choices, label="Source")
+    status = django_filters.ModelMultipleChoiceFilter(queryset=None, label="Status")
+    category = django_filters.MultipleChoiceFilter(
+        field_name="status__category", choices=StatusCategory.choices, label="Status category"
+    )
+    state = django_filters.ChoiceFilter(
+        method="filter_state", choices=[("open", "Open"), ("resolved", "Resolved")], label="State"
+    )
+    created = django_filters.DateFromToRangeFilter(field_name="created_at", label="Created")
+    updated = django_filters.DateFromToRangeFilter(field_name="updated_at", label="Updated")
+    order = django_filters.OrderingFilter(fields=ORDERING_FIELDS, label="Order by")
+
+    class Meta:
+        model = Issue
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, project: Project, **kwargs):
+        self.project = project
+        if queryset is None:
+            queryset = Issue.objects.filter(project=project)
+        super().__init__(data, queryset, request=request, **kwargs)
+        members = project.memberships.select_related("user").order_by("user__username")
+        self.filters["assignee"].extra["choices"] = [
+            (ME, "Me"),
+            (NOBODY, "Unassigned"),
+            *[(m.user.username, m.user.get_full_name() or m.user.username) for m in members],
+        ]
+        self.filters["label"].queryset = project.labels.all()
+        self.filters["status"].queryset = project.statuses.all()
+        self.filters["epic"].queryset = Issue.objects.filter(project=project, kind=Kind.EPIC)
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (not the ordering) narrows the issues."""
+        if not self.is_bound or not self.is_valid():
+            return False
+        return any(
+            value not in (None, "", [], ()) and name != "order"
+            for name, value in self.form.cleaned_data.items()
+            if not (isinstance(value, slice) and value.start is None and value.stop is None)
+        )
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        key = re.fullmatch(rf"(?:{re.escape(self.project.key)}-)?(\d{{1,9}})", value, re.IGNORECASE)
+        if key:
+            return queryset.filter(number=int(key.group(1)))
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == ME:
+            return queryset.filter(assignee=self.request.user if self.request else None)
+        if value == NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee__username=value)
+
+    def filter_priority(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(priority__in=[Priority.from_slug(slug) for slug in value])
+
+    def filter_epic(self, queryset: QuerySet, name: str, value: Issue | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(Q(parent=value) | Q(parent__parent=value))
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        closed = StatusCategory.closed()
+        if value == "open":
+            return queryset.exclude(status__category__in=closed)
+        if value == "resolved":
+            return queryset.filter(status__category__in=closed)
+        return queryset
+
+
+def error_message(filterset: IssueFilter) -> str:
+    """The filter form's errors as one sentence, for a 400 answer or a notice."""
+    parts = []
+    for name, errors in filterset.form.errors.items():
+        label = filterset.form.fields[name].label if name in filterset.form.fields else name
+        parts.append(f"{label}: {' '.join(errors)}")
+    return "Invalid filter. " + "; ".join(parts)

@@ -1,0 +1,607 @@
+"""Domain operations: the one way every entry point changes issues.
+
+The board, the issue pages, bulk edit, the admin, commands and scripts call these functions;
+none of them saves an Issue behind their back. Each operation checks the actor's role, validates,
+writes the change and its IssueEvents in one transaction, and raises:
+
+- `PermissionDenied` when the actor's role does not allow it,
+- `ValidationError` (with a message a person understands) when the change breaks a rule,
+- `Conflict` when an edit was based on an older version of the issue.
+
+Nothing is changed when any of them is raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from . import ranking
+from .models import (
+    ROLE_ORDER,
+    Comment,
+    Issue,
+    IssueEvent,
+    Kind,
+    Label,
+    Membership,
+    Priority,
+    Project,
+    Role,
+    Source,
+    Status,
+    StatusCategory,
+    Transition,
+)
+
+RANK_RETRIES = 5
+
+DEFAULT_WORKFLOW = [
+    # name, category, colour, is_default
+    ("Triage", StatusCategory.TRIAGE, "#8b949e", False),
+    ("Backlog", StatusCategory.BACKLOG, "#6e7781", False),
+    ("To do", StatusCategory.TODO, "#0969da", True),
+    ("In progress", StatusCategory.IN_PROGRESS, "#bf8700", False),
+    ("In review", StatusCategory.IN_PROGRESS, "#8250df", False),
+    ("Done", StatusCategory.DONE, "#1a7f37", False),
+    ("Canceled", StatusCategory.CANCELED, "#cf222e", False),
+]
+DEFAULT_LABELS = [
+    ("Bug fix", "#d73a4a", "Fixes something that is broken."),
+    ("Tech debt", "#b60205", "Work that keeps the code healthy."),
+    ("Refactoring", "#5319e7", "Changes structure, not behaviour."),
+    ("Improvement", "#0e8a16", "Makes something that works better."),
+    ("Customer feedback", "#fbca04", "Asked for by customers."),
+]
+
+# Fields that update_issue changes, and how each is shown in the activity log.
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "status",
+    "priority",
+    "assignee",
+    "labels",
+    "parent",
+    "estimate",
+    "source",
+    "due_date",
+)
+
+
+class Conflict(Exception):
+    """The issue changed since the editor loaded it; `current` is the newer issue."""
+
+    def __init__(self, current: Issue):
+        super().__init__(
+            f"{current.key} was changed by someone else (now version {current.version})."
+        )
+        self.current = current
+
+
+@dataclass
+class BulkResult:
+    changed: list[Issue] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # issue key → reason
+
+
+# Permissions ---------------------------------------------------------------------------------
+
+
+def require_role(actor: AbstractBaseUser, project: Project, minimum: str) -> str:
+    """The actor's role in the project, or PermissionDenied if it is below `minimum`."""
+    role = project.role_of(actor)
+    if role is None or ROLE_ORDER[role] < ROLE_ORDER[minimum]:
+        raise PermissionDenied(
+            f"You need the {Role(minimum).label.lower()} role in {project.key} to do this."
+        )
+    return role
+
+
+# Projects ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_project(
+    *, key: str, name: str, description: str = "", owner: AbstractBaseUser | None = None
+) -> Project:
+    """A project with the default workflow and labels, and its owner as admin."""
+    project = Project(key=key, name=name, description=description)
+    project.full_clean()
+    project.save()
+    for position, (status_name, category, color, is_default) in enumerate(DEFAULT_WORKFLOW):
+        Status.objects.create(
+            project=project,
+            name=status_name,
+            category=category,
+            color=color,
+            position=position,
+            is_default=is_default,
+        )
+    Label.objects.bulk_create(
+        Label(project=project, name=label_name, color=color, description=text)
+        for label_name, color, text in DEFAULT_LABELS
+    )
+    if owner is not None:
+        Membership.objects.create(project=project, user=owner, role=Role.ADMIN)
+    return project
+
+
+def add_member(*, project: Project, user: AbstractBaseUser, role: str = Role.MEMBER) -> Membership:
+    membership, _ = Membership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+# Issues --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_issue(
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    title: str,
+    kind: str = Kind.STORY,
+    status: Status | None = None,
+    description: str = "",
+    priority: int = Priority.NONE,
+    assignee: AbstractBaseUser | None = None,
+    labels: Iterable[Label] = (),
+    parent: Issue | None = None,
+    estimate: int | None = None,
+    source: str = Source.INTERNAL,
+    due_date: datetime.date | None = None,
+) -> Issue:
+    """A new issue at the bottom of the project's order, numbered by the project's counter."""
+    require_role(actor, project, Role.MEMBER)
+    status = status or project.default_status()
+    issue = Issue(
+        project=project,
+        kind=kind,
+        title=(title or "").strip(),
+        description=description or "",
+        status=status,
+        priority=priority,
+        assignee=assignee,
+        reporter=actor,
+        parent=parent,
+        estimate=estimate,
+        source=source,
+        due_date=due_date,
+        number=0,
+        rank=ranking.key_between(None, None),
+    )
+    if status.is_closed:
+        issue.resolved_at = timezone.now()
+    labels = list(labels)
+    issue.full_clean(exclude=["number", "rank"], validate_constraints=False)
+    _check_labels(project, labels)
+    _check_wip_limit(status, entering=True)
+
+    # Lock the project row while taking the next number: concurrent creates queue here.
+    Project.objects.filter(pk=project.pk).update(next_number=F("next_number") + 1)
+    issue.number = (
+        Project.objects.filter(pk=project.pk).values_list("next_number", flat=True)[0] - 1
+    )
+    _save_with_rank(issue, lambda: ranking.key_between(_last_rank(project), None), insert=True)
+    if labels:
+        issue.labels.set(labels)
+    _log(issue, actor, "created", new=issue.title)
+    return issue
+
+
+@transaction.atomic
+def update_issue(
+    *,
+    issue: Issue,
+    actor: AbstractBaseUser,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Issue:
+    """Change fields of an issue; with `expected_version`, refuse if someone saved first."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    current = _lock(issue)
+    require_role(actor, current.project, Role.MEMBER)
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(current)
+
+    before = {name: _field_value(current, name) for name in EDITABLE_FIELDS if name in changes}
+    old_status = current.status
+    new_labels = None
+    for name, value in changes.items():
+        if name == "labels":
+            new_labels = list(value)
+        elif name == "title":
+            current.title = (value or "").strip()
+        elif name == "status":
+            current.status = value
+        else:
+            setattr(current, name, value)
+    if "status" in changes and current.status.project_id != current.project_id:
+        raise ValidationError({"status": "That status belongs to another project."})
+    current.full_clean(exclude=["number", "rank"], validate_constraints=False)
+    if new_labels is not None:
+        _check_labels(current.project, new_labels)
+    if current.status_id != old_status.pk:
+        _check_move(current, old_status, current.status)
+        _set_resolved_at(current, old_status, current.status)
+
+    changed = []
+    for name, old in before.items():
+        new = _field_value(current, name) if name != "labels" else frozenset(new_labels)
+        if old != new:
+            changed.append(name)
+    if not changed:
+        return current
+    current.version += 1
+    current.updated_at = timezone.now()
+    columns = [name for name in changed if name != "labels"]
+    columns += ["version", "updated_at"]
+    if "status" in changed:
+        columns.append("resolved_at")
+    current.save(update_fields=columns)
+    for name in changed:
+        if name == "labels":
+            _log_labels(current, actor, before["labels"], frozenset(new_labels))
+            current.labels.set(new_labels)
+        elif name == "status":
+            _log_status(current, actor, old_status, current.status)
+        else:
+            _log(
+                current,
+                actor,
+                name,
+                old=_display(name, before[name]),
+                new=_display(name, _field_value(current, name)),
+            )
+    return current
+
+
+@transaction.atomic
+def move_issue(
+    *,
+    issue: Issue,
+    actor: AbstractBaseUser,
+    status: Status,
+    after: Issue | None = None,
+    before: Issue | None = None,
+) -> Issue:
+    """Move an issue to `status`, placed after the card `after` and before the card `before`.
+
+    Without neighbours the issue goes to the bottom of the column. Moving into another column
+    checks the workflow's transitions and the column's WIP limit; reordering inside a column is
+    always allowed. Only the moved row is written.
+    """
+    if status.project_id != issue.project_id:
+        raise ValidationError("That status belongs to another project.", code="foreign_status")
+    require_role(actor, issue.project, Role.MEMBER)
+    # Moves into one column queue on its row, so two moves cannot both take its last WIP slot.
+    target = Status.objects.select_for_update().get(pk=status.pk)
+    current = _lock(issue)
+    for neighbour in (after, before):
+        if neighbour is None:
+            continue
+        if neighbour.project_id != current.project_id or neighbour.pk == current.pk:
+            raise ValidationError("The neighbouring card is not in this project.", code="neighbour")
+        if neighbour.status_id != target.pk:
+            raise ValidationError(
+                "The board is out of date: reload it and try again.", code="stale_board"
+            )
+    if after is not None and before is not None and after.rank >= before.rank:
+        raise ValidationError(
+            "The board is out of date: reload it and try again.", code="stale_board"
+        )
+
+    old_status = current.status
+    status_changed = old_status.pk != target.pk
+    if status_changed:
+        _check_move(current, old_status, target)
+        current.status = target
+        _set_resolved_at(current, old_status, target)
+        current.version += 1
+        current.updated_at = timezone.now()
+
+    def new_rank() -> str | None:
+        low, high = _gap(current, target, after, before)
+        if (low is None or low < current.rank) and (high is None or current.rank < high):
+            return None  # Already in place.
+        return ranking.key_between(low, high)
+
+    fields = ["status", "resolved_at", "version", "updated_at"] if status_changed else []
+    _save_with_rank(current, new_rank, fields=fields)
+    if status_changed:
+        _log_status(current, actor, old_status, target)
+    if len(current.rank) > ranking.REBALANCE_THRESHOLD:
+        rebalance_ranks(project=current.project)
+        current.refresh_from_db(fields=["rank"])
+    return current
+
+
+@transaction.atomic
+def delete_issue(*, issue: Issue, actor: AbstractBaseUser) -> None:
+    """Delete an issue; refused while it has children, so that nothing is lost silently."""
+    current = _lock(issue)
+    require_role(actor, current.project, Role.ADMIN)
+    count = current.children.count()
+    if count:
+        raise ValidationError(
+            f"{current.key} has {count} child issue{'s' if count != 1 else ''}: "
+            "move or delete them first.",
+            code="has_children",
+        )
+    current.delete()
+
+
+def bulk_update(
+    *,
+    issues: Iterable[Issue],
+    actor: AbstractBaseUser,
+    changes: Mapping[str, Any] | None = None,
+    add_label: Label | None = None,
+    remove_label: Label | None = None,
+) -> BulkResult:
+    """Apply the same change to many issues; each that cannot change is reported by key."""
+    result = BulkResult()
+    with transaction.atomic():
+        for issue in issues:
+            issue_changes = dict(changes or {})
+            if add_label is not None or remove_label is not None:
+                labels = set(issue.labels.all())
+                if add_label is not None:
+                    labels.add(add_label)
+                if remove_label is not None:
+                    labels.discard(remove_label)
+                issue_changes["labels"] = labels
+            try:
+                with transaction.atomic():
+                    result.changed.append(
+                        update_issue(issue=issue, actor=actor, changes=issue_changes)
+                    )
+            except (ValidationError, PermissionDenied) as error:
+                result.refused[issue.key] = _message(error)
+    return result
+
+
+def bulk_move(*, issues: Iterable[Issue], actor: AbstractBaseUser, status: Status) -> BulkResult:
+    """Move many issues to the bottom of a column; refusals are reported by key."""
+    result = BulkResult()
+    with transaction.atomic():
+        for issue in issues:
+            try:
+                with transaction.atomic():
+                    result.changed.append(move_issue(issue=issue, actor=actor, status=status))
+            except (ValidationError, PermissionDenied) as error:
+                result.refused[issue.key] = _message(error)
+    return result
+
+
+# Comments ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(*, issue: Issue, actor: AbstractBaseUser, body: str) -> Comment:
+    require_role(actor, issue.project, Role.MEMBER)
+    comment = Comment(issue=issue, author=actor, body=(body or "").strip())
+    _check_comment_body(comment.body)
+    comment.save()
+    _log(issue, actor, "comment", new=comment.body)
+    return comment
+
+
+@transaction.atomic
+def edit_comment(*, comment: Comment, actor: AbstractBaseUser, body: str) -> Comment:
+    require_role(actor, comment.issue.project, Role.MEMBER)
+    if comment.author_id != actor.pk:
+        raise PermissionDenied("You can only edit your own comments.")
+    body = (body or "").strip()
+    _check_comment_body(body)
+    if body == comment.body:
+        return comment
+    old = comment.body
+    comment.body = body
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    _log(comment.issue, actor, "comment", old=old, new=body)
+    return comment
+
+
+@transaction.atomic
+def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
+    role = require_role(actor, comment.issue.project, Role.MEMBER)
+    if comment.author_id != actor.pk and role != Role.ADMIN:
+        raise PermissionDenied("You can only delete your own comments.")
+    _log(comment.issue, actor, "comment", old=comment.body)
+    comment.delete()
+
+
+# Ranks ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rebalance_ranks(*, project: Project) -> int:
+    """Give the project's issues evenly spaced short keys, keeping their order."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    ids = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", flat=True))
+    keys = ranking.evenly_spaced(len(ids))
+    # Two passes: no new key may collide with an old one while the unique index is checked.
+    for prefix in ("~", ""):
+        Issue.objects.bulk_update(
+            [Issue(pk=pk, rank=prefix + key) for pk, key in zip(ids, keys, strict=True)],
+            ["rank"],
+            batch_size=1000,
+        )
+    return len(ids)
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def _lock(issue: Issue) -> Issue:
+    """The issue's current row, locked for the rest of the transaction."""
+    return (
+        Issue.objects.select_for_update(of=("self",))
+        .select_related("project", "status", "parent", "assignee")
+        .get(pk=issue.pk)
+    )
+
+
+def _check_labels(project: Project, labels: Iterable[Label]) -> None:
+    if any(label.project_id != project.pk for label in labels):
+        raise ValidationError({"labels": "Labels must belong to the issue's project."})
+
+
+def _check_comment_body(body: str) -> None:
+    if not body:
+        raise ValidationError({"body": "A comment cannot be empty."}, code="blank")
+    if len(body) > 20_000:
+        raise ValidationError({"body": "A comment is at most 20,000 characters."}, code="too_long")
+
+
+def _check_move(issue: Issue, old: Status, new: Status) -> None:
+    """The workflow's transitions and the target column's WIP limit."""
+    allowed = Transition.objects.filter(from_status=old)
+    if allowed.exists() and not allowed.filter(to_status=new).exists():
+        raise ValidationError(
+            f"The workflow does not allow moving from “{old.name}” to “{new.name}”.",
+            code="transition_not_allowed",
+        )
+    _check_wip_limit(new, entering=True)
+
+
+def _check_wip_limit(status: Status, *, entering: bool) -> None:
+    if not entering or status.wip_limit is None:
+        return
+    count = Issue.objects.filter(status=status).count()
+    if count >= status.wip_limit:
+        raise ValidationError(
+            f"“{status.name}” is at its WIP limit ({count} / {status.wip_limit}): "
+            "finish something there first.",
+            code="wip_limit",
+        )
+
+
+def _set_resolved_at(issue: Issue, old: Status, new: Status) -> None:
+    if new.is_closed and not old.is_closed:
+        issue.resolved_at = timezone.now()
+    elif not new.is_closed:
+        issue.resolved_at = None
+
+
+def _last_rank(project: Project) -> str | None:
+    return Issue.objects.filter(project=project).aggregate(last=Max("rank"))["last"]
+
+
+def _gap(
+    issue: Issue, status: Status, after: Issue | None, before: Issue | None
+) -> tuple[str | None, str | None]:
+    """The two project ranks the moved issue must fall between."""
+    others = Issue.objects.filter(project_id=issue.project_id).exclude(pk=issue.pk)
+    if after is not None:
+        low = after.rank
+    elif before is not None:
+        low = others.filter(rank__lt=before.rank).aggregate(r=Max("rank"))["r"]
+        return low, before.rank
+    else:
+        low = others.filter(status=status).aggregate(r=Max("rank"))["r"]
+        if low is None:
+            return None, None  # Empty column: the current rank is as good as any.
+    high = others.filter(rank__gt=low).aggregate(r=Min("rank"))["r"]
+    return low, high
+
+
+def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -> None:
+    """Save with a freshly computed rank; on a clash with a concurrent move, recompute."""
+    for attempt in range(RANK_RETRIES):
+        rank = compute()
+        update_fields = list(fields)
+        if rank is not None:
+            issue.rank = rank
+            update_fields.append("rank")
+        if not insert and not update_fields:
+            return
+        try:
+            with transaction.atomic():
+                if insert:
+                    issue.save(force_insert=True)
+                else:
+                    issue.save(update_fields=update_fields)
+            return
+        except IntegrityError:
+            if attempt == RANK_RETRIES - 1:
+                raise
+            if "rank" in update_fields:
+                update_fields.remove("rank")
+
+
+def _field_value(issue: Issue, name: str) -> Any:
+    if name == "labels":
+        return frozenset(issue.labels.all()) if issue.pk else frozenset()
+    if name in {"status", "assignee", "parent"}:
+        return getattr(issue, name) if getattr(issue, f"{name}_id") else None
+    return getattr(issue, name)
+
+
+def _display(name: str, value: Any) -> str:
+    """A field's value as the activity log and exports show it."""
+    if value is None or value == "":
+        return ""
+    if name == "priority":
+        return Priority(value).label
+    if name == "kind":
+        return Kind(value).label
+    if name == "source":
+        return Source(value).label
+    if name == "parent":
+        return value.key
+    if name == "assignee":
+        return value.get_username()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _log(issue: Issue, actor, name: str, *, old: str = "", new: str = "", **extra) -> None:
+    IssueEvent.objects.create(
+        issue=issue, actor=actor, field=name, old_value=old, new_value=new, **extra
+    )
+
+
+def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
+    _log(issue, actor, "status", old=old.name, new=new.name, old_status=old, new_status=new)
+
+
+def _log_labels(issue: Issue, actor, old: frozenset, new: frozenset) -> None:
+    now = timezone.now()
+    IssueEvent.objects.bulk_create(
+        [
+            IssueEvent(
+                issue=issue, actor=actor, field="labels", new_value=label.name, created_at=now
+            )
+            for label in sorted(new - old, key=lambda label: label.name)
+        ]
+        + [
+            IssueEvent(
+                issue=issue, actor=actor, field="labels", old_value=label.name, created_at=now
+            )
+            for label in sorted(old - new, key=lambda label: label.name)
+        ]
+    )
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Not allowed."

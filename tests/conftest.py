@@ -1,0 +1,71 @@
+import pytest
+from django.db import connection
+
+from issues import operations
+from issues.models import Role
+
+from .factories import IssueFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory(key="WEB", name="Web app")
+
+
+def _member(project, username, role):
+    user = UserFactory(username=username)
+    operations.add_member(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def admin_user(project):
+    return _member(project, "ada", Role.ADMIN)
+
+
+@pytest.fixture
+def member(project):
+    return _member(project, "alice", Role.MEMBER)
+
+
+@pytest.fixture
+def other_member(project):
+    return _member(project, "bob", Role.MEMBER)
+
+
+@pytest.fixture
+def viewer(project):
+    return _member(project, "victor", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="olga")
+
+
+@pytest.fixture
+def status(project):
+    """The project's statuses by name: status("In progress")."""
+    return lambda name: project.statuses.get(name=name)
+
+
+@pytest.fixture
+def issue(project, member):
+    return IssueFactory(project=project, actor=member, title="Checkout button does nothing")
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` run only when DATABASE_URL points at PostgreSQL."""
+    import os
+
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
