@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import export, views
+
 app_name = "issues"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("issues/export.csv", export.export_csv, name="export"),
+]
