@@ -169,6 +169,21 @@ class Status(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if not (self.name or "").strip():
+            raise ValidationError({"name": "A status needs a name."}, code="blank")
+        # The partial unique constraint allows at most one default; this keeps at least one.
+        if self.pk and not self.is_default:
+            was_default = Status.objects.filter(pk=self.pk, is_default=True).exists()
+            if was_default:
+                raise ValidationError(
+                    {
+                        "is_default": "A project needs a default status: make another status "
+                        "the default instead."
+                    },
+                    code="default_required",
+                )
+
     @property
     def is_closed(self) -> bool:
         return self.category in StatusCategory.closed()
@@ -423,7 +438,8 @@ class Issue(models.Model):
         def add(field: str, message: str, code: str) -> None:
             errors.setdefault(field, []).append(ValidationError(message, code=code))
 
-        if not (self.title or "").strip():
+        # An empty title is the field's own "blank" error; this catches whitespace only.
+        if self.title and not self.title.strip():
             add("title", "An issue needs a title.", "blank")
         if self.status_id and self.project_id and self.status.project_id != self.project_id:
             add("status", "That status belongs to another project.", "foreign_status")
@@ -440,7 +456,9 @@ class Issue(models.Model):
 
     def hierarchy_errors(self) -> list[tuple[str, str]]:
         """What breaks epic › story/task/bug › subtask, as (message, code) pairs."""
-        problems = []
+        problems: list[tuple[str, str]] = []
+        if self.kind not in KIND_LEVELS:
+            return problems  # An unknown kind is the field's own error.
         kind_label = Kind(self.kind).label.lower()
         parent = self.parent if self.parent_id else None
         if self.kind == Kind.EPIC and parent is not None:
@@ -457,7 +475,7 @@ class Issue(models.Model):
                 problems.append(
                     (
                         f"A {kind_label} can only go under {expected}, "
-                        f"not under a {Kind(parent.kind).label.lower()}.",
+                        f"not under {_with_article(Kind(parent.kind).label.lower())}.",
                         "wrong_parent_level",
                     )
                 )
@@ -474,6 +492,10 @@ class Issue(models.Model):
                     )
                 )
         return problems
+
+
+def _with_article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 class Comment(models.Model):

@@ -137,10 +137,25 @@ def create_project(
 
 
 def add_member(*, project: Project, user: AbstractBaseUser, role: str = Role.MEMBER) -> Membership:
+    """Give the user `role` in the project (changing the role of an existing member)."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."}, code="invalid_role")
     membership, _ = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
     return membership
+
+
+@transaction.atomic
+def set_default_status(*, status: Status, actor: AbstractBaseUser) -> Status:
+    """Make `status` the column where new issues land (the old default stops being one)."""
+    require_role(actor, status.project, Role.ADMIN)
+    Status.objects.filter(project_id=status.project_id, is_default=True).exclude(
+        pk=status.pk
+    ).update(is_default=False)
+    Status.objects.filter(pk=status.pk).update(is_default=True)
+    status.is_default = True
+    return status
 
 
 # Issues --------------------------------------------------------------------------------------
@@ -165,11 +180,11 @@ def create_issue(
 ) -> Issue:
     """A new issue at the bottom of the project's order, numbered by the project's counter."""
     require_role(actor, project, Role.MEMBER)
-    status = status or project.default_status()
+    status = project.default_status() if status is None else _check_status(project, status)
     issue = Issue(
         project=project,
         kind=kind,
-        title=(title or "").strip(),
+        title=_clean_title(title),
         description=description or "",
         status=status,
         priority=priority,
@@ -187,7 +202,8 @@ def create_issue(
     labels = list(labels)
     issue.full_clean(exclude=["number", "rank"], validate_constraints=False)
     _check_labels(project, labels)
-    _check_wip_limit(status, entering=True)
+    # Creates into a column queue on its row like moves do, so its WIP limit holds.
+    _check_wip_limit(_lock_status(status), entering=True)
 
     # Lock the project row while taking the next number: concurrent creates queue here.
     Project.objects.filter(pk=project.pk).update(next_number=F("next_number") + 1)
@@ -213,8 +229,12 @@ def update_issue(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    require_role(actor, issue.project, Role.MEMBER)
+    if "status" in changes:
+        # Locked before the issue, in the same order as move_issue, so that two changes
+        # cannot both take a column's last WIP slot.
+        new_status = _lock_status(_check_status(issue.project, changes["status"]))
     current = _lock(issue)
-    require_role(actor, current.project, Role.MEMBER)
     if expected_version is not None and current.version != expected_version:
         raise Conflict(current)
 
@@ -223,15 +243,16 @@ def update_issue(
     new_labels = None
     for name, value in changes.items():
         if name == "labels":
-            new_labels = list(value)
+            new_labels = list(value or ())
         elif name == "title":
-            current.title = (value or "").strip()
+            current.title = _clean_title(value)
         elif name == "status":
-            current.status = value
+            current.status = new_status
         else:
-            setattr(current, name, value)
-    if "status" in changes and current.status.project_id != current.project_id:
-        raise ValidationError({"status": "That status belongs to another project."})
+            try:
+                setattr(current, name, value)
+            except (TypeError, ValueError) as error:
+                raise ValidationError({name: str(error)}, code="invalid") from None
     current.full_clean(exclude=["number", "rank"], validate_constraints=False)
     if new_labels is not None:
         _check_labels(current.project, new_labels)
@@ -285,25 +306,10 @@ def move_issue(
     checks the workflow's transitions and the column's WIP limit; reordering inside a column is
     always allowed. Only the moved row is written.
     """
-    if status.project_id != issue.project_id:
-        raise ValidationError("That status belongs to another project.", code="foreign_status")
     require_role(actor, issue.project, Role.MEMBER)
     # Moves into one column queue on its row, so two moves cannot both take its last WIP slot.
-    target = Status.objects.select_for_update().get(pk=status.pk)
+    target = _lock_status(_check_status(issue.project, status))
     current = _lock(issue)
-    for neighbour in (after, before):
-        if neighbour is None:
-            continue
-        if neighbour.project_id != current.project_id or neighbour.pk == current.pk:
-            raise ValidationError("The neighbouring card is not in this project.", code="neighbour")
-        if neighbour.status_id != target.pk:
-            raise ValidationError(
-                "The board is out of date: reload it and try again.", code="stale_board"
-            )
-    if after is not None and before is not None and after.rank >= before.rank:
-        raise ValidationError(
-            "The board is out of date: reload it and try again.", code="stale_board"
-        )
 
     old_status = current.status
     status_changed = old_status.pk != target.pk
@@ -315,7 +321,10 @@ def move_issue(
         current.updated_at = timezone.now()
 
     def new_rank() -> str | None:
-        low, high = _gap(current, target, after, before)
+        # The neighbours are read again on every attempt: a concurrent move may have taken
+        # the gap, or a rebalance may have renamed every key.
+        after_rank, before_rank = _neighbour_ranks(current, target, after, before)
+        low, high = _gap(current, target, after_rank, before_rank)
         if (low is None or low < current.rank) and (high is None or current.rank < high):
             return None  # Already in place.
         return ranking.key_between(low, high)
@@ -458,6 +467,29 @@ def _lock(issue: Issue) -> Issue:
     )
 
 
+def _lock_status(status: Status) -> Status:
+    """The status row, locked: creates and moves into one column queue here."""
+    return Status.objects.select_for_update().get(pk=status.pk)
+
+
+def _check_status(project: Project, status: Any) -> Status:
+    if not isinstance(status, Status):
+        raise ValidationError({"status": "Choose a status."}, code="required")
+    if status.project_id != project.pk:
+        raise ValidationError(
+            {"status": "That status belongs to another project."}, code="foreign_status"
+        )
+    return status
+
+
+def _clean_title(title: Any) -> str:
+    """Titles are stored trimmed; a blank one gets a clear message (not two)."""
+    title = str(title or "").strip()
+    if not title:
+        raise ValidationError({"title": "An issue needs a title."}, code="blank")
+    return title
+
+
 def _check_labels(project: Project, labels: Iterable[Label]) -> None:
     if any(label.project_id != project.pk for label in labels):
         raise ValidationError({"labels": "Labels must belong to the issue's project."})
@@ -504,20 +536,68 @@ def _last_rank(project: Project) -> str | None:
     return Issue.objects.filter(project=project).aggregate(last=Max("rank"))["last"]
 
 
-def _gap(
+def _neighbour_ranks(
     issue: Issue, status: Status, after: Issue | None, before: Issue | None
 ) -> tuple[str | None, str | None]:
-    """The two project ranks the moved issue must fall between."""
+    """The current ranks of the cards the issue is dropped between, checked against the board.
+
+    Neighbours must be other cards of the target column, in order and next to each other there;
+    anything else means the board the person looked at is out of date.
+    """
+    wanted = {neighbour.pk for neighbour in (after, before) if neighbour is not None}
+    if not wanted:
+        return None, None
+    if issue.pk in wanted:
+        raise ValidationError("A card cannot be placed next to itself.", code="neighbour")
+    rows = {
+        row["pk"]: row
+        for row in Issue.objects.filter(pk__in=wanted).values(
+            "pk", "project_id", "status_id", "rank"
+        )
+    }
+    stale = ValidationError(
+        "The board is out of date: reload it and try again.", code="stale_board"
+    )
+    ranks = []
+    for neighbour in (after, before):
+        if neighbour is None:
+            ranks.append(None)
+            continue
+        row = rows.get(neighbour.pk)
+        if row is None:
+            raise stale  # Deleted since the board was drawn.
+        if row["project_id"] != issue.project_id:
+            raise ValidationError("The neighbouring card is not in this project.", code="neighbour")
+        if row["status_id"] != status.pk:
+            raise stale
+        ranks.append(row["rank"])
+    after_rank, before_rank = ranks
+    if after_rank is not None and before_rank is not None:
+        between = (
+            Issue.objects.filter(status=status, rank__gt=after_rank, rank__lt=before_rank)
+            .exclude(pk=issue.pk)
+            .exists()
+        )
+        if after_rank >= before_rank or between:
+            raise stale
+    return after_rank, before_rank
+
+
+def _gap(
+    issue: Issue, status: Status, after_rank: str | None, before_rank: str | None
+) -> tuple[str | None, str | None]:
+    """The two project ranks the moved issue must fall between (None: an open end)."""
     others = Issue.objects.filter(project_id=issue.project_id).exclude(pk=issue.pk)
-    if after is not None:
-        low = after.rank
-    elif before is not None:
-        low = others.filter(rank__lt=before.rank).aggregate(r=Max("rank"))["r"]
-        return low, before.rank
+    if after_rank is not None:
+        low = after_rank
+    elif before_rank is not None:
+        low = others.filter(rank__lt=before_rank).aggregate(r=Max("rank"))["r"]
+        return low, before_rank
     else:
         low = others.filter(status=status).aggregate(r=Max("rank"))["r"]
         if low is None:
             return None, None  # Empty column: the current rank is as good as any.
+    # Cards of other columns may lie in between: the key must differ from theirs too.
     high = others.filter(rank__gt=low).aggregate(r=Min("rank"))["r"]
     return low, high
 
@@ -540,10 +620,10 @@ def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -
                     issue.save(update_fields=update_fields)
             return
         except IntegrityError:
+            # Most likely a concurrent move took this key (the only unique index a move can
+            # break); the next attempt sees its row and picks another gap.
             if attempt == RANK_RETRIES - 1:
                 raise
-            if "rank" in update_fields:
-                update_fields.remove("rank")
 
 
 def _field_value(issue: Issue, name: str) -> Any:

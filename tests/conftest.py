@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 
 from issues import operations
-from issues.models import Role
+from issues.models import Comment, Issue, IssueEvent, Label, Membership, Project, Role, Status
 
 from .factories import IssueFactory, ProjectFactory, UserFactory
 
@@ -52,6 +52,20 @@ def status(project):
 @pytest.fixture
 def issue(project, member):
     return IssueFactory(project=project, actor=member, title="Checkout button does nothing")
+
+
+@pytest.fixture
+def db_snapshot(db):
+    """Take a picture of every domain table, to assert that a refused change wrote nothing.
+
+    before = db_snapshot(); ...refused call...; assert db_snapshot() == before
+    """
+    models = (Project, Membership, Status, Label, Issue, Issue.labels.through, Comment, IssueEvent)
+
+    def take() -> dict:
+        return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
+
+    return take
 
 
 @pytest.fixture

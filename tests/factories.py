@@ -1,7 +1,10 @@
 """factory-boy factories for every model: tests name only what they care about."""
 
+import functools
+
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from issues import operations
@@ -20,6 +23,11 @@ from issues.models import (
 )
 
 
+@functools.cache
+def _password_hash(raw: str) -> str:
+    return make_password(raw)
+
+
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -30,12 +38,13 @@ class UserFactory(DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "password")
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):
+    def password(obj, create, extracted, **kwargs):
+        """Password "password" unless given; hashed once per test run, not once per user."""
+        obj.password = _password_hash(extracted or "password")
         if create:
-            obj.save()
+            obj.save(update_fields=["password"])
 
 
 class ProjectFactory(DjangoModelFactory):
