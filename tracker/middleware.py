@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
@@ -23,8 +24,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+UNAVAILABLE_MESSAGE = "The tracker cannot reach its database. Try again in a few seconds."
+
 
 class SecurityHeadersMiddleware:
+    """Add the Content-Security-Policy that Django does not set by itself (before 6.0)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -35,36 +40,48 @@ class SecurityHeadersMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """Answer 503 with a friendly page when the database cannot be reached.
+    """Answer 503 with a friendly page, not a trace, while the database cannot be reached.
 
-    The transaction of the failed request is rolled back by Django, so nothing is half-written;
-    CONN_HEALTH_CHECKS makes the next request open a fresh connection, so the app recovers by
-    itself once the database is back.
+    A view's failed transaction is rolled back by `transaction.atomic`, so nothing is
+    half-written. Persistent connections have CONN_HEALTH_CHECKS and Django closes broken ones
+    at the end of each request, so the app recovers by itself once the database is back.
+    Sits above the session and auth middleware so that their database errors are caught too.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        # An outage hit outside the view (say, saving the session) arrives here as a 500.
+        if response.status_code == 500 and not database_answers():
+            return unavailable_response(request)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        if isinstance(exception, DatabaseError) and _database_answers():
+        if database_answers():
             return None  # A real query error, not an outage: let it surface as a bug.
         logger.warning("Database unavailable: %s", exception)
-        body = render_to_string("503.html", request=None)
-        return HttpResponse(body, status=503, headers={"Retry-After": "5"})
+        return unavailable_response(request)
 
 
-def _database_answers() -> bool:
-    connection = connections["default"]
+def database_answers() -> bool:
+    """Whether the default database answers a trivial query right now."""
     try:
-        connection.close_if_unusable_or_obsolete()
-        with connection.cursor() as cursor:
+        with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
     except DatabaseError:
-        connection.close()
         return False
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """The 503 page; rendered without the request because its context would query the database."""
+    body = render_to_string("503.html")
+    response = HttpResponse(body, status=503, headers={"Retry-After": "5"})
+    if request.headers.get("HX-Request") == "true":
+        # app.js shows this as a notice instead of swapping a whole page into a fragment.
+        response.headers["X-Error-Message"] = quote(UNAVAILABLE_MESSAGE)
+    return response

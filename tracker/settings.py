@@ -47,7 +47,11 @@ def database_from_url(url: str) -> dict:
             "OPTIONS": {"connect_timeout": 5},
         }
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+        # sqlite:////abs/path.db is absolute, sqlite:///name.db relative, sqlite:// in memory.
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path[1:]) or ":memory:",
+        }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported.")
 
 
@@ -66,6 +70,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
+# In DEBUG, local requests get `debug` in templates (the login page shows the demo accounts).
+INTERNAL_IPS = ["127.0.0.1", "::1"] if DEBUG else []
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -88,15 +94,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above everything that may touch the database, so that even the 503 page gets the headers.
+    "tracker.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tracker.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tracker.middleware.SecurityHeadersMiddleware",
-    "tracker.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -109,6 +116,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.debug",
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -152,6 +160,7 @@ STORAGES = {
 }
 # Tests and the live server find static files without running collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Security: safe by default, relaxed only in DEBUG.
 SESSION_COOKIE_HTTPONLY = True

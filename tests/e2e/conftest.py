@@ -11,7 +11,9 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -74,7 +76,8 @@ def login(page):
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/")
+        # Leaving the login page is what success looks like; a wrong password stays there.
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return page
 
     return do_login
