@@ -125,3 +125,13 @@ def test_unsupported_database_url_scheme_is_a_clear_error():
 def test_sqlite_url_with_relative_path_and_in_memory():
     assert database_from_url("sqlite:///tracker.sqlite3")["NAME"] == "tracker.sqlite3"
     assert database_from_url("sqlite://")["NAME"] == ":memory:"
+
+
+def test_tests_run_on_the_database_that_database_url_names(db):
+    """Guards CI: a PostgreSQL run that silently fell back to SQLite would prove nothing."""
+    from django.db import connection
+
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    assert connection.vendor == expected
