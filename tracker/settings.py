@@ -170,6 +170,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Load balancers check health over plain HTTP, without the proxy's X-Forwarded-Proto.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEBUG:
     # Cookies are HTTPS-only unless told otherwise (tests run on plain HTTP).
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not TESTING)

@@ -101,3 +101,10 @@ def test_client_errors_are_left_alone(db, status):
         response = middleware(RequestFactory().get("/"))
 
     assert response.status_code == status
+
+
+def test_healthz_answers_plain_http_when_https_is_enforced(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
