@@ -8,7 +8,9 @@ value is a form error (the list shows it, the export answers 400), never silentl
 import re
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from .models import Issue, Kind, Priority, Project, Source, StatusCategory
 
@@ -26,6 +28,15 @@ ORDERING_FIELDS = (
     ("updated_at", "updated"),
 )
 ME, NOBODY = "me", "none"
+# Full-text search on PostgreSQL: the text search configuration, and the name of the relevance
+# annotation that `q` adds (the list orders by it when no explicit order is given).
+SEARCH_CONFIG = "english"
+SEARCH_RANK = "search_rank"
+
+
+def search_vector() -> SearchVector:
+    """The document searched by `q`; migration 0002's GIN index is on exactly this expression."""
+    return SearchVector("title", "description", config=SEARCH_CONFIG)
 
 
 class IssueFilter(django_filters.FilterSet):
@@ -90,13 +101,34 @@ class IssueFilter(django_filters.FilterSet):
         )
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """A key (WEB-42 or 42) or words of the title and description.
+
+        PostgreSQL: full-text search on the expression that the GIN index of migration 0002
+        covers, with each issue's relevance as `search_rank` (the list orders by it when no
+        explicit order is asked for). SQLite: every word, case-insensitively, as a substring.
+        """
         value = value.strip()
         if not value:
             return queryset
-        key = re.fullmatch(rf"(?:{re.escape(self.project.key)}-)?(\d{{1,9}})", value, re.IGNORECASE)
-        if key:
-            return queryset.filter(number=int(key.group(1)))
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        key = re.fullmatch(rf"({re.escape(self.project.key)}-)?(\d{{1,9}})", value, re.IGNORECASE)
+        if key and key.group(1):
+            return queryset.filter(number=int(key.group(2)))
+        by_number = Q(number=int(key.group(2))) if key else Q()
+        if connection.vendor == "postgresql":
+            query = SearchQuery(value, config=SEARCH_CONFIG, search_type="websearch")
+            matches = search_vector()
+            relevance = SearchRank(matches, query)
+            if key:  # The issue with that number first, then the ones that mention it.
+                relevance += Case(When(by_number, then=Value(1.0)), default=Value(0.0))
+            return (
+                queryset.alias(search_document=matches)
+                .filter(by_number | Q(search_document=query))
+                .annotate(**{SEARCH_RANK: relevance})
+            )
+        words = Q()
+        for word in value.split()[:20]:
+            words &= Q(title__icontains=word) | Q(description__icontains=word)
+        return queryset.filter(by_number | words)
 
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == ME:

@@ -1,11 +1,81 @@
-from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+"""Pages of the issues app: the project list, the issue list, create, detail, comments.
 
-from .models import Project
+Every project view asks `access.project_for` first (404 for non-members, 403 below the role):
+a fragment skips the page around it, so the check cannot live in a template. Changes go through
+`issues.operations`; the views turn its refusals into 4xx answers with the message, next to the
+control that caused them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import operations
+from .access import project_for
+from .filters import ORDERING_FIELDS, SEARCH_RANK, IssueFilter, error_message
+from .forms import (
+    BULK_LIMIT,
+    CHILD_KIND,
+    PRIORITY_CHOICES,
+    BulkEditForm,
+    CommentForm,
+    IssueFieldForm,
+    IssueForm,
+    IssueTextForm,
+    members_of,
+    parent_choices,
+)
+from .markdown import IssueLinker
+from .models import Comment, Issue, Kind, Project, Role, Source, StatusCategory
+
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+PER_PAGE = 50
+# (ordering name from filters.ORDERING_FIELDS or None, heading) for the list's columns.
+LIST_COLUMNS = [
+    ("key", "Key"),
+    ("title", "Title"),
+    ("kind", "Kind"),
+    ("status", "Status"),
+    ("priority", "Priority"),
+    ("assignee", "Assignee"),
+    (None, "Labels"),
+    ("estimate", "Estimate"),
+    ("updated", "Updated"),
+]
+ORDER_NAMES = {name for _, name in ORDERING_FIELDS}
+PANEL_FIELDS = (
+    "status",
+    "assignee",
+    "priority",
+    "labels",
+    "kind",
+    "parent",
+    "estimate",
+    "source",
+    "due_date",
+)
+TEXT_FIELDS = ("title", "description")
 
 
 @require_GET
@@ -26,3 +96,688 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# The list ------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def issue_list(request: HttpRequest, key: str) -> HttpResponse:
+    """Issues of a project as a table: the board's filters, ordering, pages, bulk edit."""
+    project = project_for(request, key)
+    context = _list_context(request, project, request.GET)
+    status = 400 if context["filter_error"] else 200
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "issues/issue_list.html#results", context, status=status)
+    else:
+        response = render(request, "issues/issue_list.html", context, status=status)
+    if context["filter_error"]:
+        response["X-Error-Message"] = quote(context["filter_error"])
+    return response
+
+
+@require_POST
+@login_required
+def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
+    """Apply one change to many issues; each that cannot change is reported by its key."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    form = BulkEditForm(request.POST, project=project)
+    filters = QueryDict(request.POST.get("filters", "")[:4000])
+    if not form.is_valid():
+        return _bulk_refused(request, project, filters, _form_message(form))
+    if form.cleaned_data["all_matching"]:
+        filterset = IssueFilter(filters, request=request, project=project)
+        if not filterset.is_valid():
+            return _bulk_refused(request, project, filters, error_message(filterset))
+        selected = filterset.qs
+    else:
+        selected = Issue.objects.filter(project=project, number__in=form.cleaned_data["issues"])
+    count = selected.count()
+    if count > BULK_LIMIT:
+        return _bulk_refused(
+            request,
+            project,
+            filters,
+            f"{count} issues match: change at most {BULK_LIMIT} at once (narrow the filters).",
+        )
+    issues = list(
+        Issue.objects.filter(pk__in=selected.values("pk"))
+        .select_related("project", "status")
+        .prefetch_related("labels")
+        .order_by("number")
+    )
+    changes = form.changes()
+    status = changes.pop("status", None)
+    add_label, remove_label = changes.pop("add_label", None), changes.pop("remove_label", None)
+    changed: set[str] = set()
+    refused: dict[str, list[str]] = {}
+    if changes or add_label or remove_label:
+        result = operations.bulk_update(
+            issues=issues,
+            actor=request.user,
+            changes=changes,
+            add_label=add_label,
+            remove_label=remove_label,
+        )
+        changed.update(issue.key for issue in result.changed)
+        for issue_key, reason in result.refused.items():
+            refused.setdefault(issue_key, []).append(reason)
+    if status is not None:
+        result = operations.bulk_move(issues=issues, actor=request.user, status=status)
+        changed.update(issue.key for issue in result.changed)
+        for issue_key, reason in result.refused.items():
+            refused.setdefault(issue_key, []).append(reason)
+    summary = {
+        "changed": len(changed - set(refused)),
+        "refused": sorted(
+            ((k, " ".join(v)) for k, v in refused.items()), key=lambda item: _key_number(item[0])
+        ),
+    }
+    if request.htmx:
+        context = _list_context(request, project, filters, bulk_summary=summary)
+        return render(request, "issues/issue_list.html#results", context)
+    noun = "issue" if summary["changed"] == 1 else "issues"
+    messages.success(request, f"Changed {summary['changed']} {noun}.")
+    for issue_key, reason in summary["refused"]:
+        messages.error(request, f"{issue_key} not changed: {reason}")
+    return HttpResponseRedirect(_list_url(project, filters))
+
+
+def _bulk_refused(
+    request: HttpRequest, project: Project, filters: QueryDict, message: str
+) -> HttpResponse:
+    if request.htmx:
+        return _error(message, 400)
+    messages.error(request, message)
+    response = HttpResponseRedirect(_list_url(project, filters))
+    return response
+
+
+def _list_context(
+    request: HttpRequest, project: Project, params: QueryDict, **extra
+) -> dict[str, object]:
+    """Everything the list page shows for these query parameters, in a fixed number of queries."""
+    filterset = IssueFilter(
+        params,
+        queryset=Issue.objects.for_project(project).for_cards(),
+        request=request,
+        project=project,
+    )
+    notes: list[str] = []
+    per_page = _per_page(params.get("per_page"), notes)
+    filter_error = ""
+    page = None
+    if filterset.is_valid():
+        issues = filterset.qs
+        order = filterset.form.cleaned_data.get("order")
+        if order:
+            issues = issues.order_by(*issues.query.order_by, "-number")
+        elif SEARCH_RANK in issues.query.annotations:
+            issues = issues.order_by(f"-{SEARCH_RANK}", "-updated_at", "-number")
+        else:
+            issues = issues.order_by("-updated_at", "-number")
+        paginator = Paginator(issues, per_page)
+        requested = params.get("page")
+        page = paginator.get_page(requested)
+        if requested not in (None, "", str(page.number)):
+            notes.append(f"There is no page “{requested[:20]}”: showing page {page.number}.")
+    else:
+        filter_error = error_message(filterset)
+
+    statuses = list(project.statuses.all())
+    labels = list(project.labels.all())
+    assignee_choices = filterset.filters["assignee"].extra["choices"]
+    current_order = params.get("order", "")
+    return {
+        "project": project,
+        "nav_section": "issues",
+        "filterset": filterset,
+        "filter_error": filter_error,
+        "page": page,
+        "notes": notes,
+        "per_page": per_page,
+        "per_page_links": [
+            (size, _query(params, per_page=size, page=None)) for size in PER_PAGE_CHOICES
+        ],
+        "columns": _columns(params, current_order),
+        "menus": _filter_menus(filterset, params, statuses, labels, assignee_choices),
+        "query_string": params.urlencode(),
+        "page_links": _page_links(params, page) if page else {},
+        "filtered": any(k not in ("order", "per_page", "page") and v for k, v in params.items()),
+        "statuses": statuses,
+        "labels": labels,
+        "bulk_form": BulkEditForm(project=project) if project.can_edit else None,
+        "bulk_assignees": [c for c in assignee_choices if c[0] != "me"],
+        **extra,
+    }
+
+
+def _per_page(value: str | None, notes: list[str]) -> int:
+    if value in (None, ""):
+        return PER_PAGE
+    if value.isdigit() and int(value) in PER_PAGE_CHOICES:
+        return int(value)
+    choices = ", ".join(str(size) for size in PER_PAGE_CHOICES)
+    notes.append(f"Rows per page can be {choices}: showing {PER_PAGE}.")
+    return PER_PAGE
+
+
+def _query(params: QueryDict, **changes) -> str:
+    """`params` with some keys replaced (None removes them), as `?a=1&b=2`."""
+    query = params.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _columns(params: QueryDict, current: str) -> list[dict]:
+    primary = current.split(",")[0].strip()
+    columns = []
+    for name, heading in LIST_COLUMNS:
+        column = {"name": name, "heading": heading, "sort": None, "url": None}
+        if name:
+            if primary == name:
+                column["sort"], target = "ascending", f"-{name}"
+            elif primary == f"-{name}":
+                column["sort"], target = "descending", name
+            else:
+                target = f"-{name}" if name == "updated" else name
+            column["url"] = _query(params, order=target, page=None)
+        columns.append(column)
+    return columns
+
+
+def _page_links(params: QueryDict, page) -> dict[str, str | None]:
+    return {
+        "first": _query(params, page=1) if page.number > 1 else None,
+        "previous": _query(params, page=page.previous_page_number())
+        if page.has_previous()
+        else None,
+        "next": _query(params, page=page.next_page_number()) if page.has_next() else None,
+        "last": _query(params, page=page.paginator.num_pages)
+        if page.number < page.paginator.num_pages
+        else None,
+    }
+
+
+def _filter_menus(filterset, params, statuses, labels, assignee_choices) -> list[dict]:
+    """The filter bar's dropdowns: options with whether each is on, from the query string."""
+
+    def menu(name: str, label: str, options, multiple: bool = True) -> dict:
+        chosen = set(params.getlist(name))
+        items = [(str(value), text, str(value) in chosen) for value, text in options]
+        return {
+            "name": name,
+            "label": label,
+            "options": items,
+            "multiple": multiple,
+            "count": sum(1 for item in items if item[2]),
+        }
+
+    form = filterset.form
+    return [
+        menu("status", "Status", [(status.pk, status.name) for status in statuses]),
+        menu("assignee", "Assignee", assignee_choices, multiple=False),
+        menu("kind", "Kind", form.fields["kind"].choices),
+        menu("priority", "Priority", form.fields["priority"].choices),
+        menu("label", "Labels", [(label.name, label.name) for label in labels]),
+        menu("source", "Source", form.fields["source"].choices),
+        menu("state", "State", [("open", "Open"), ("resolved", "Resolved")], multiple=False),
+    ]
+
+
+def _list_url(project: Project, params: QueryDict) -> str:
+    url = reverse("issues:list", args=[project.key])
+    return f"{url}?{params.urlencode()}" if params else url
+
+
+def _key_number(issue_key: str) -> int:
+    return int(issue_key.rsplit("-", 1)[-1])
+
+
+# Create --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def issue_create(request: HttpRequest, key: str) -> HttpResponse:
+    """A new issue; ?kind=&parent=&status= prefill it (an "add child" link, a board column)."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    status = 200
+    if request.method == "POST":
+        form = IssueForm(request.POST, project=project)
+        if "refresh" in request.POST:
+            # Without JavaScript, the kind changed: show the parent choices for the new kind.
+            return _render_create(request, project, form, show_errors=False)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                issue = operations.create_issue(
+                    project=project,
+                    actor=request.user,
+                    **{name: data[name] for name in IssueForm.FIELDS if name != "parent"},
+                    parent=data["parent"] if form.kind != Kind.EPIC else None,
+                )
+            except ValidationError as error:
+                _add_model_errors(form, error)
+            else:
+                messages.success(request, f"Created {issue.key}.")
+                return redirect(issue)
+        status = 422
+    else:
+        form = IssueForm(initial=_prefill(request.GET, project), project=project)
+    return _render_create(request, project, form, status=status)
+
+
+@require_GET
+@login_required
+def parent_field(request: HttpRequest, key: str) -> HttpResponse:
+    """The create form's parent field for ?kind= (HTMX swaps it in when the kind changes)."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    form = IssueForm(request.GET, project=project)
+    return _render_create(request, project, form, show_errors=False, partial="parent-field")
+
+
+def _render_create(request, project, form, *, status=200, show_errors=True, partial=None):
+    template = "issues/issue_form.html" + (f"#{partial}" if partial else "")
+    context = {
+        "project": project,
+        "nav_section": "issues",
+        "form": form,
+        "show_errors": show_errors,
+    }
+    return render(request, template, context, status=status)
+
+
+def _prefill(params: QueryDict, project: Project) -> dict:
+    """Initial values from the query string; values that do not fit the project are ignored."""
+    initial: dict = {}
+    parent = None
+    if params.get("parent", "").isdigit():
+        parent = Issue.objects.filter(project=project, number=int(params["parent"])).first()
+    kind = params.get("kind")
+    if kind not in Kind.values:
+        kind = CHILD_KIND.get(parent.kind) if parent is not None else None
+    if kind:
+        initial["kind"] = kind
+    if parent is not None and kind and parent in parent_choices(project, kind):
+        initial["parent"] = parent.number
+    if params.get("status", "").isdigit():
+        status = project.statuses.filter(pk=int(params["status"])).first()
+        if status is not None:
+            initial["status"] = status
+    return initial
+
+
+def _add_model_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# Detail --------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def issue_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    project = project_for(request, key)
+    issue = _load_issue(project, number)
+    edit = request.GET.get("edit")
+    edit_comment = request.GET.get("edit_comment", "")
+    return _render_detail(
+        request,
+        project,
+        issue,
+        editing=edit if edit in TEXT_FIELDS and project.can_edit else None,
+        editing_comment=int(edit_comment) if edit_comment.isdigit() else None,
+    )
+
+
+@require_POST
+@login_required
+def issue_field(request: HttpRequest, key: str, number: int, field: str) -> HttpResponse:
+    """Save one field from the page: the side panel (in place) or the title/description."""
+    if field not in PANEL_FIELDS + TEXT_FIELDS:
+        raise Http404("No such field.")
+    project = project_for(request, key, minimum=Role.MEMBER)
+    issue = _load_issue(project, number)
+    if field in TEXT_FIELDS:
+        return _save_text(request, project, issue, field)
+    form = IssueFieldForm(request.POST, issue=issue, field=field)
+    error = ""
+    if form.is_valid():
+        try:
+            operations.update_issue(issue=issue, actor=request.user, changes={field: form.value})
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+    else:
+        error = " ".join(form.errors[field] if field in form.errors else _form_message(form))
+    if error:
+        if request.htmx:
+            context = _detail_context(request, project, issue, field_errors={field: error})
+            context["field"] = _panel_field(context, field)
+            return _render_parts(request, context, ["panel-field"], status=422)
+        return _render_detail(request, project, issue, field_errors={field: error}, status=422)
+    if not request.htmx:
+        return HttpResponseRedirect(issue.get_absolute_url())
+    issue = _load_issue(project, number)
+    context = _detail_context(request, project, issue, oob=True)
+    context["field"] = _panel_field(context, field)
+    parts = ["panel-field", "timeline", "issue-meta", "breadcrumbs"]
+    if field == "kind":
+        context["oob_fields"] = [_panel_field(context, "parent")]
+        parts.append("oob-fields")
+    return _render_parts(request, context, parts, version=issue.version)
+
+
+def _save_text(request: HttpRequest, project: Project, issue: Issue, field: str) -> HttpResponse:
+    """Title or description, refused with 409 when someone saved since the editor opened."""
+    form = IssueTextForm(request.POST, project=project, field=field)
+    problem, conflict = "", None
+    if form.is_valid():
+        try:
+            operations.update_issue(
+                issue=issue,
+                actor=request.user,
+                changes={field: form.value},
+                expected_version=form.cleaned_data["version"],
+            )
+        except operations.Conflict as stale:
+            conflict = stale.current
+            problem = (
+                "Someone else saved this issue while you were editing. Nothing was overwritten: "
+                "compare, then save yours again or keep theirs."
+            )
+        except ValidationError as refusal:
+            problem = " ".join(refusal.messages)
+    else:
+        problem = _form_message(form)
+    if problem:
+        status = 409 if conflict is not None else 422
+        editor = {
+            "field": field,
+            "value": request.POST.get(field, "")[:60_000],
+            "version": conflict.version if conflict is not None else request.POST.get("version"),
+            "error": problem,
+            "conflict": conflict,
+        }
+        if conflict is not None:
+            editor["theirs"] = getattr(conflict, field)
+        if request.htmx:
+            context = _detail_context(request, project, issue, editor=editor)
+            return _render_parts(request, context, [f"{field}-block"], status=status)
+        return _render_detail(request, project, issue, editor=editor, status=status)
+    if not request.htmx:
+        return HttpResponseRedirect(issue.get_absolute_url())
+    issue = _load_issue(project, issue.number)
+    context = _detail_context(request, project, issue, oob=True)
+    return _render_parts(
+        request,
+        context,
+        [f"{field}-block", "timeline", "issue-meta", "breadcrumbs"],
+        version=issue.version,
+    )
+
+
+@require_POST
+@login_required
+def issue_delete(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """Delete (admins only); refused while children exist, with how to proceed."""
+    project = project_for(request, key, minimum=Role.ADMIN)
+    issue = _load_issue(project, number)
+    try:
+        operations.delete_issue(issue=issue, actor=request.user)
+    except ValidationError as refusal:
+        message = " ".join(refusal.messages)
+        if request.htmx:
+            return _error(message, 409)
+        return _render_detail(request, project, issue, delete_error=message, status=409)
+    messages.success(request, f"Deleted {issue.key}.")
+    url = reverse("issues:list", args=[project.key])
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return HttpResponseRedirect(url)
+
+
+# Comments ------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    project = project_for(request, key, minimum=Role.MEMBER)
+    issue = _load_issue(project, number)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _comment_refused(request, project, issue, _form_message(form))
+    try:
+        comment = operations.add_comment(
+            issue=issue, actor=request.user, body=form.cleaned_data["body"]
+        )
+    except ValidationError as refusal:
+        return _comment_refused(request, project, issue, " ".join(refusal.messages))
+    if request.htmx:
+        context = _detail_context(request, project, issue)
+        return _render_parts(request, context, ["timeline"], status=201)
+    return HttpResponseRedirect(f"{issue.get_absolute_url()}#comment-{comment.pk}")
+
+
+@require_POST
+@login_required
+def comment_edit(request: HttpRequest, key: str, number: int, comment_id: int) -> HttpResponse:
+    """Change one's own comment."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    issue = _load_issue(project, number)
+    comment = get_object_or_404(
+        Comment.objects.select_related("author"), pk=comment_id, issue=issue
+    )
+    comment.issue = issue
+    if comment.author_id != request.user.pk:
+        return _error("You can only edit your own comments.", 403)
+    form = CommentForm(request.POST)
+    message = ""
+    if form.is_valid():
+        try:
+            comment = operations.edit_comment(
+                comment=comment, actor=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as refusal:
+            message = " ".join(refusal.messages)
+    else:
+        message = _form_message(form)
+    if message:
+        return _comment_refused(request, project, issue, message, editing_comment=comment.pk)
+    if request.htmx:
+        context = _detail_context(request, project, issue)
+        context["entry"] = {
+            "type": "comment",
+            "comment": comment,
+            "html": context["linker"].render(comment.body),
+        }
+        return _render_parts(request, context, ["comment"])
+    return HttpResponseRedirect(f"{issue.get_absolute_url()}#comment-{comment.pk}")
+
+
+@require_POST
+@login_required
+def comment_delete(request: HttpRequest, key: str, number: int, comment_id: int) -> HttpResponse:
+    """Delete one's own comment, or any comment as a project admin."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    issue = _load_issue(project, number)
+    comment = get_object_or_404(Comment, pk=comment_id, issue=issue)
+    comment.issue = issue
+    try:
+        operations.delete_comment(comment=comment, actor=request.user)
+    except PermissionDenied as refusal:
+        return _error(str(refusal), 403)
+    if request.htmx:
+        return HttpResponse("")
+    messages.success(request, "Comment deleted.")
+    return HttpResponseRedirect(issue.get_absolute_url())
+
+
+def _comment_refused(request, project, issue, message: str, **extra) -> HttpResponse:
+    if request.htmx:
+        return _error(message, 422)
+    return _render_detail(request, project, issue, comment_error=message, status=422, **extra)
+
+
+# Detail helpers ------------------------------------------------------------------------------
+
+
+def _issue_queryset(project: Project) -> QuerySet[Issue]:
+    return (
+        Issue.objects.filter(project=project)
+        .select_related("project", "status", "assignee", "reporter", "parent", "parent__parent")
+        .prefetch_related("labels")
+    )
+
+
+def _load_issue(project: Project, number: int) -> Issue:
+    issue = get_object_or_404(_issue_queryset(project), number=number)
+    issue.project = project  # Keep the role found by project_for.
+    return issue
+
+
+def _render_detail(request, project, issue, *, status: int = 200, **extra) -> HttpResponse:
+    context = _detail_context(request, project, issue, **extra)
+    return render(request, "issues/issue_detail.html", context, status=status)
+
+
+def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extra) -> dict:
+    """Everything the detail page shows, in a number of queries that does not grow with it."""
+    children = list(
+        Issue.objects.filter(parent=issue)
+        .select_related("status", "assignee")
+        .with_child_progress()
+        .order_by("rank")
+    )
+    comments = list(issue.comments.select_related("author"))
+    events = [
+        event
+        for event in issue.events.select_related("actor")
+        # Comments show themselves; only a deletion leaves a trace in the timeline.
+        if event.field != "comment" or (event.old_value and not event.new_value)
+    ]
+    linker = IssueLinker(project, [issue.description, *(c.body for c in comments)])
+    timeline = [
+        {"type": "comment", "at": c.created_at, "comment": c, "html": linker.render(c.body)}
+        for c in comments
+    ] + [{"type": "event", "at": e.created_at, "event": e, "text": _event_text(e)} for e in events]
+    timeline.sort(key=lambda entry: entry["at"])
+
+    done = sum(1 for child in children if child.status.category == StatusCategory.DONE)
+    context = {
+        "project": project,
+        "nav_section": "issues",
+        "issue": issue,
+        "ancestors": issue.ancestors(),
+        "description_html": linker.render(issue.description),
+        "linker": linker,
+        "children": children,
+        "progress": {
+            "done": done,
+            "total": len(children),
+            "percent": round(100 * done / len(children)) if children else 0,
+            "points": sum(child.estimate or 0 for child in children),
+        },
+        "child_kind": CHILD_KIND.get(issue.kind),
+        "timeline": timeline,
+        "comment_form": CommentForm() if project.can_edit else None,
+        "field_errors": {},
+        "editor": None,
+        "editing": None,
+        "editing_comment": None,
+        "oob": False,
+        **extra,
+    }
+    if project.can_edit:
+        context["choices"] = {
+            "status": list(project.statuses.all()),
+            "assignee": list(members_of(project)),
+            "labels": list(project.labels.all()),
+            "parent": list(parent_choices(project, issue.kind).exclude(pk=issue.pk)),
+        }
+    context["panel"] = [_panel_field(context, name) for name in PANEL_FIELDS]
+    return context
+
+
+def _panel_field(context: dict, name: str) -> dict:
+    """One row of the side panel: its label, refusal message and (for members) its choices."""
+    return {
+        "name": name,
+        "label": name.replace("_", " ").capitalize(),
+        "error": context["field_errors"].get(name, ""),
+        "choices": (context.get("choices") or {}).get(name),
+        "static_choices": STATIC_CHOICES.get(name),
+    }
+
+
+STATIC_CHOICES = {"priority": PRIORITY_CHOICES, "kind": Kind.choices, "source": Source.choices}
+EVENT_VERBS = {"estimate": "the estimate", "due_date": "the due date", "kind": "the kind"}
+
+
+def _event_text(event) -> str:
+    """'moved this from To do to In progress': what the timeline says an event did."""
+    field, old, new = event.field, event.old_value, event.new_value
+    if field == "created":
+        return "created this issue"
+    if field == "status":
+        return f"moved this from {old} to {new}"
+    if field == "comment":
+        return "deleted a comment"
+    if field == "labels":
+        return f"added the label {new}" if new else f"removed the label {old}"
+    if field == "description":
+        return "edited the description"
+    if field == "title":
+        return f"renamed this from “{old}” to “{new}”"
+    what = EVENT_VERBS.get(field, field.replace("_", " "))
+    if field == "parent":
+        what = "the parent"
+    if not old:
+        return f"set {what} to {new}"
+    if not new:
+        return f"cleared {what} (was {old})"
+    return f"changed {what} from {old} to {new}"
+
+
+def _render_parts(
+    request: HttpRequest,
+    context: dict,
+    parts: list[str],
+    *,
+    status: int = 200,
+    version: int | None = None,
+) -> HttpResponse:
+    """Several fragments of the detail page in one HTMX answer (the rest swap out of band)."""
+    html = "".join(
+        render_to_string(f"issues/issue_detail.html#{part}", context, request=request)
+        for part in parts
+    )
+    response = HttpResponse(html, status=status)
+    if version is not None:
+        response["X-Issue-Version"] = str(version)
+    return response
+
+
+def _error(message: str, status: int) -> HttpResponse:
+    """A refusal for HTMX: the message as text and in the header that app.js shows."""
+    return HttpResponse(message, status=status, headers={"X-Error-Message": quote(message)})
+
+
+def _form_message(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        prefix = f"{field.label or name.replace('_', ' ').capitalize()}: " if field else ""
+        parts.append(prefix + " ".join(errors))
+    return " ".join(parts) or "Invalid input."
