@@ -24,6 +24,11 @@
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
+  // Tabbing out of an open menu closes it, as clicking elsewhere does.
+  document.addEventListener("focusout", function (event) {
+    var menu = event.target.closest && event.target.closest("details.menu[open]");
+    if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.removeAttribute("open");
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
@@ -36,8 +41,17 @@
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     if (event.detail.elt.closest("[data-own-errors]")) return;
-    var text = xhr.getResponseHeader("X-Error-Message") || "Something went wrong (" + xhr.status + ").";
-    window.trackerNotify(decodeURIComponent(text), "error");
+    var text = xhr.getResponseHeader("X-Error-Message");
+    try {
+      text = text ? decodeURIComponent(text) : "";
+    } catch (error) {
+      // A header that was not percent-encoded: show it as it is.
+    }
+    window.trackerNotify(text || "Something went wrong (" + xhr.status + "). Please try again.", "error");
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    if (event.detail.elt.closest("[data-own-errors]")) return;
+    window.trackerNotify("Cannot reach the tracker. Check your connection and try again.", "error");
   });
 
   window.trackerNotify = function (text, level) {

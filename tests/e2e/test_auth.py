@@ -73,3 +73,12 @@ def test_notice_can_be_dismissed(page, login, db):
     notice.get_by_role("button", name="Dismiss").click()
 
     expect(notice).to_have_count(0)
+
+
+def test_failed_htmx_request_shows_a_notice_instead_of_failing_silently(page, login, db):
+    login(UserFactory())
+
+    page.evaluate("htmx.ajax('GET', '/no-such-page/', {target: '#main', swap: 'none'})")
+
+    expect(page.locator(".notice-error")).to_contain_text("Something went wrong (404)")
+    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()  # nothing swapped
