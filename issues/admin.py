@@ -1,0 +1,1334 @@
+"""The Django admin as the triage tool: support and product staff work the queue here.
+
+Every change to an issue goes through `issues.operations`, exactly as on the board: the admin
+never calls `issue.save()`, so transitions, WIP limits, version checks and the activity log
+apply. A refusal is shown as a form error or a message, never a 500.
+
+Scoping: superusers see everything; any other staff user sees and changes only the projects
+where they are an admin (querysets, object permissions and form choices, not just the menu).
+The project role is the authority here, not Django's per-model permissions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from . import operations
+from .models import (
+    Comment,
+    Issue,
+    Kind,
+    Label,
+    Membership,
+    Priority,
+    Project,
+    Role,
+    Status,
+    StatusCategory,
+    Transition,
+)
+
+User = get_user_model()
+
+admin.site.site_header = "Tracker admin"
+admin.site.site_title = "Tracker admin"
+admin.site.index_title = "Triage and configuration"
+admin.site.site_url = "/"
+# Two models to move between (the header links them): the list gets the width instead.
+admin.site.enable_nav_sidebar = False
+
+TRIAGE_QUEUE = "triage"
+# Refusals listed one message each up to this many, then summed up.
+MAX_REFUSALS_LISTED = 20
+
+
+# Scoping -------------------------------------------------------------------------------------
+
+
+def administered(request: HttpRequest) -> frozenset[int] | None:
+    """IDs of the projects the user administers; None for a superuser (every project).
+
+    Cached on the request: permission checks run many times per page.
+    """
+    if not hasattr(request, "_administered_projects"):
+        user = request.user
+        if user.is_active and user.is_superuser:
+            ids = None
+        elif user.is_active and user.is_staff:
+            ids = frozenset(
+                Membership.objects.filter(user=user, role=Role.ADMIN).values_list(
+                    "project_id", flat=True
+                )
+            )
+        else:
+            ids = frozenset()
+        request._administered_projects = ids
+    return request._administered_projects
+
+
+def administers(request: HttpRequest, project_id: int | None = None) -> bool:
+    """Whether the user administers that project (or, without one, any project)."""
+    ids = administered(request)
+    if ids is None:
+        return True
+    return bool(ids) if project_id is None else project_id in ids
+
+
+def _autocomplete_field(request: HttpRequest) -> tuple[str, str] | None:
+    """(model, field) when this is an admin autocomplete request, e.g. ("issue", "labels")."""
+    match = request.resolver_match
+    if match is None or match.url_name != "autocomplete":
+        return None
+    return request.GET.get("model_name", ""), request.GET.get("field_name", "")
+
+
+def _edited_issue(request: HttpRequest) -> tuple[int, int] | None:
+    """(id, project id) of the issue whose change page asked for autocomplete choices.
+
+    Only narrows the choices to that project (labels, parent, assignee); what may be saved is
+    still decided by the querysets and the operations.
+    """
+    try:
+        match = resolve(urlsplit(request.headers.get("Referer", "")).path)
+    except Resolver404:
+        return None
+    if match.url_name != "issues_issue_change":
+        return None
+    row = (
+        Issue.objects.filter(pk=match.kwargs.get("object_id"))
+        .values_list("pk", "project_id")
+        .first()
+    )
+    return row if row and administers(request, row[1]) else None
+
+
+class Refused(Exception):
+    """An operation refused a save: shown to the person, with nothing written."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Not allowed."
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn what the operations raise into `Refused`."""
+    try:
+        yield
+    except (ValidationError, PermissionDenied, operations.Conflict) as error:
+        raise Refused(error) from error
+
+
+class RefusableForm(forms.ModelForm):
+    """A model form that shows an operation's refusal next to the fields it concerns."""
+
+    refusal: Exception | None = None  # set by RefusalAdminMixin.get_form on the second pass
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.refusal is not None:
+            self._show_refusal(self.refusal)
+        return cleaned_data
+
+    def _show_refusal(self, error: Exception) -> None:
+        if isinstance(error, operations.Conflict):
+            self.add_error(
+                None,
+                f"{error} Nothing was saved: reload the page to see the newer values, "
+                "then make your change again.",
+            )
+        elif isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, _reason(error))
+
+
+class RefusalAdminMixin:
+    """Saves and deletions run the domain operations; their refusals reach the person.
+
+    An operation raises after the form was validated. The admin's view runs in a transaction,
+    so the `Refused` raised from save_model/save_related rolls everything back (the change log
+    entry included); the view is then run again with the refusal attached to the form, which
+    shows the form with the person's input and the reason, as for any invalid form.
+    """
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.refusal = getattr(request, "_admin_refusal", None)
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refused:
+            request._admin_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refused as refused:
+            self.message_user(request, _reason(refused.error), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except Refused as refused:  # "Delete selected" refused: nothing was deleted.
+            self.message_user(request, _reason(refused.error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ProjectScopedAdmin(RefusalAdminMixin, admin.ModelAdmin):
+    """Rows of projects the user administers; the project role decides what they may do."""
+
+    project_lookup = "project_id"
+    form = RefusableForm
+
+    def project_id_of(self, obj) -> int:
+        return obj.project_id
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        ids = administered(request)
+        if ids is not None:
+            queryset = queryset.filter(**{f"{self.project_lookup}__in": ids})
+        return queryset
+
+    def _allowed(self, request, obj=None) -> bool:
+        return administers(request, None if obj is None else self.project_id_of(obj))
+
+    def has_module_permission(self, request):
+        return administers(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request):
+        return administers(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+
+class ScopedInline:
+    """Inline rows follow the permissions on the object they belong to."""
+
+    def _allowed(self, request, obj=None) -> bool:
+        if obj is None:
+            return administers(request)
+        project_id = obj.pk if isinstance(obj, Project) else obj.project_id
+        return administers(request, project_id)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, obj)
+
+
+def _project_ids(issues: QuerySet) -> list[int]:
+    return list(issues.order_by().values_list("project_id", flat=True).distinct())
+
+
+def _plural(count: int, noun: str = "issue") -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# List filters --------------------------------------------------------------------------------
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The triage queue: issues in a triage-category status, oldest first."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(TRIAGE_QUEUE, "Triage (oldest first)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == TRIAGE_QUEUE:
+            return queryset.filter(status__category=StatusCategory.TRIAGE)
+        return queryset
+
+
+class ProjectFilter(admin.SimpleListFilter):
+    title = "project"
+    parameter_name = "project"
+
+    def lookups(self, request, model_admin):
+        projects = Project.objects.order_by("key")
+        ids = administered(request)
+        if ids is not None:
+            projects = projects.filter(pk__in=ids)
+        return [
+            (str(pk), f"{key} · {name}")
+            for pk, key, name in projects.values_list("pk", "key", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(project_id=int(self.value()))
+        return queryset
+
+
+class StatusCategoryFilter(admin.SimpleListFilter):
+    title = "status category"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return StatusCategory.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in StatusCategory.values:
+            return queryset.filter(status__category=self.value())
+        return queryset
+
+
+class ScopedNameFilter(admin.SimpleListFilter):
+    """Choose by name across the visible projects ("In progress" in every project)."""
+
+    model: type[Status] | type[Label]
+    lookup: str
+
+    def lookups(self, request, model_admin):
+        rows = self.model.objects.all()
+        ids = administered(request)
+        if ids is not None:
+            rows = rows.filter(project_id__in=ids)
+        names: dict[str, str] = {}
+        for name in rows.order_by(*self.model._meta.ordering).values_list("name", flat=True):
+            names.setdefault(name.lower(), name)
+        return [(name, name) for name in names.values()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.lookup: self.value()})
+        return queryset
+
+
+class StatusFilter(ScopedNameFilter):
+    title = "status"
+    parameter_name = "status"
+    model = Status
+    lookup = "status__name__iexact"
+
+
+class LabelFilter(ScopedNameFilter):
+    title = "label"
+    parameter_name = "label"
+    model = Label
+    # A project has at most one label of a name, so this join adds no duplicate rows.
+    lookup = "labels__name__iexact"
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+    ME, NOBODY = "me", "none"
+
+    def lookups(self, request, model_admin):
+        users = User.objects.filter(memberships__isnull=False)
+        ids = administered(request)
+        if ids is not None:
+            users = users.filter(memberships__project_id__in=ids)
+        users = users.distinct().order_by("username")
+        return [
+            (self.ME, "Me"),
+            (self.NOBODY, "Unassigned"),
+            *[
+                (str(user.pk), _person(user))
+                for user in users.only("username", "first_name", "last_name")
+            ],
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.ME:
+            return queryset.filter(assignee=request.user)
+        if value == self.NOBODY:
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+def _person(user) -> str:
+    full_name = user.get_full_name()
+    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+
+
+# Issue forms and inlines ---------------------------------------------------------------------
+
+
+class IssueAdminForm(RefusableForm):
+    # The version the editor loaded: update_issue refuses the save if someone saved since.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    class Meta:
+        model = Issue
+        fields = ("project", *operations.EDITABLE_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and cleaned_data.get("loaded_version") is None:
+            # A hidden field's own error would not show: say it where it is seen.
+            self.add_error(None, "The form is missing the issue's version: reload the page.")
+        return cleaned_data
+
+
+class ChildIssueInline(ScopedInline, admin.TabularInline):
+    """Children shown for reference; they are edited on their own page."""
+
+    model = Issue
+    fk_name = "parent"
+    verbose_name = "child issue"
+    verbose_name_plural = "subtasks and child issues"
+    fields = ("child", "title", "kind", "status", "priority", "assignee")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    view_on_site = False
+    ordering = ("rank",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project", "status", "assignee")
+
+    @admin.display(description="Key")
+    def child(self, issue: Issue) -> str:
+        url = reverse("admin:issues_issue_change", args=[issue.pk])
+        return format_html('<a href="{}">{}</a>', url, issue.key)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CommentInlineForm(forms.ModelForm):
+    class Meta:
+        model = Comment
+        fields = ("body",)
+        widgets = {"body": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Posted comments are shown, not edited here: only their author edits them, in the app.
+        if self.instance.pk:
+            self.fields["body"].disabled = True
+
+
+class CommentInline(ScopedInline, admin.TabularInline):
+    """Comments are added (operations.add_comment) and deleted (delete_comment) here."""
+
+    model = Comment
+    form = CommentInlineForm
+    fields = ("body", "author", "posted")
+    readonly_fields = ("author", "posted")
+    extra = 1
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    @admin.display(description="Posted")
+    def posted(self, comment: Comment):
+        return comment.created_at if comment.pk else ""
+
+
+# Action forms (intermediate pages) -----------------------------------------------------------
+
+
+class IssuesActionForm(forms.Form):
+    """Asks for the value an action applies to the selected issues."""
+
+    def __init__(self, *args, issues: QuerySet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project_ids = _project_ids(issues)
+
+
+def _names(rows: Iterable[str]) -> list[tuple[str, str]]:
+    """Distinct names (case-insensitive), first spelling kept, as choices."""
+    names: dict[str, str] = {}
+    for name in rows:
+        names.setdefault(name.lower(), name)
+    return [(name, name) for name in names.values()]
+
+
+class StatusChoiceForm(IssuesActionForm):
+    status = forms.ChoiceField(label="Move to status")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        statuses = Status.objects.filter(project_id__in=self.project_ids).order_by("position", "id")
+        self.fields["status"].choices = [
+            ("", "Choose a status"),
+            *_names(statuses.values_list("name", flat=True)),
+        ]
+
+
+class PriorityChoiceForm(IssuesActionForm):
+    priority = forms.TypedChoiceField(label="Priority", choices=Priority.choices, coerce=int)
+
+
+class AssigneeChoiceForm(IssuesActionForm):
+    NOBODY = "none"
+    assignee = forms.ChoiceField(label="Assign to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = (
+            User.objects.filter(memberships__project_id__in=self.project_ids)
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["assignee"].choices = [
+            ("", "Choose a member"),
+            (self.NOBODY, "Nobody (unassign)"),
+            *[(str(user.pk), _person(user)) for user in users],
+        ]
+
+    def clean_assignee(self):
+        value = self.cleaned_data["assignee"]
+        return None if value == self.NOBODY else User.objects.get(pk=int(value))
+
+
+class LabelChoiceForm(IssuesActionForm):
+    label = forms.ChoiceField(label="Label to add")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = Label.objects.filter(project_id__in=self.project_ids).order_by("name")
+        self.fields["label"].choices = [
+            ("", "Choose a label"),
+            *_names(labels.values_list("name", flat=True)),
+        ]
+
+
+# Issues --------------------------------------------------------------------------------------
+
+
+@admin.register(Issue)
+class IssueAdmin(ProjectScopedAdmin):
+    form = IssueAdminForm
+    list_display = (
+        "key",
+        "title",
+        "kind",
+        "status_badge",
+        "priority",
+        "assignee",
+        "source",
+        "project_name",
+        "created",
+    )
+    list_display_links = ("key", "title")
+    list_filter = (
+        QueueFilter,
+        ProjectFilter,
+        StatusCategoryFilter,
+        StatusFilter,
+        "kind",
+        "priority",
+        "source",
+        LabelFilter,
+        AssigneeFilter,
+        "created_at",
+    )
+    list_select_related = ("project", "status", "assignee")
+    list_per_page = 50
+    # Counting every issue on each page view is what makes big changelists slow.
+    show_full_result_count = False
+    search_fields = (
+        "title",
+        "description",
+        "reporter__username",
+        "reporter__first_name",
+        "reporter__last_name",
+        "reporter__email",
+    )
+    search_help_text = "Key (WEB-42 or 42), title, description or reporter."
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("assignee", "parent", "labels")
+    inlines = (ChildIssueInline, CommentInline)
+    readonly_fields = (
+        "key",
+        "reporter",
+        "number",
+        "rank",
+        "version",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+    )
+    save_as = False
+    actions = (
+        "accept",
+        "decline",
+        "move_to_status",
+        "set_priority",
+        "assign_to_me",
+        "assign_to_member",
+        "add_label",
+        "export_csv",
+    )
+
+    # Lists ---------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        # The key needs the project; a non-empty select_related replaces list_select_related.
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
+        if _autocomplete_field(request) == ("issue", "parent"):
+            queryset = queryset.exclude(kind=Kind.SUBTASK)  # A subtask has no children.
+            edited = _edited_issue(request)
+            if edited:
+                queryset = queryset.filter(project_id=edited[1]).exclude(pk=edited[0])
+        return queryset
+
+    def get_ordering(self, request):
+        if request.GET.get(QueueFilter.parameter_name) == TRIAGE_QUEUE:
+            return ("created_at", "pk")  # Work the queue top-down: oldest first.
+        return ("-created_at", "-pk")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Title, description and reporter, and the key: "WEB-42", "web-42" or "42"."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        key, _, number = term.rpartition("-")
+        if number.isdigit() and len(number) <= 9 and (not key or key.isalnum()):
+            by_key = Q(number=int(number))
+            if key:
+                by_key &= Q(project__key__iexact=key)
+            results = results | queryset.filter(by_key)
+        return results, may_have_duplicates
+
+    def changelist_view(self, request, extra_context=None):
+        in_queue = request.GET.get(QueueFilter.parameter_name) == TRIAGE_QUEUE
+        extra_context = {
+            "in_triage_queue": in_queue,
+            **({"title": "Triage queue: oldest first"} if in_queue else {}),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Key", ordering="number")
+    def key(self, issue: Issue) -> str:
+        return issue.key
+
+    @admin.display(description="Status", ordering="status__position")
+    def status_badge(self, issue: Issue) -> str:
+        return format_html(
+            '<span class="status-dot" style="background:{}"></span>{}',
+            issue.status.color,
+            issue.status.name,
+        )
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, issue: Issue) -> str:
+        return date_format(timezone.localtime(issue.created_at), "M j, Y")
+
+    @admin.display(description="Project", ordering="project__key")
+    def project_name(self, issue: Issue) -> str:
+        return issue.project.name
+
+    # The change form -----------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["project", "key", "title", "description", "loaded_version"] if obj else []
+        fieldsets = [
+            (None, {"fields": main or ["project", "title", "description"]}),
+            ("Triage", {"fields": ["kind", "status", "priority", "source", "assignee", "labels"]}),
+            ("Planning", {"fields": ["parent", "estimate", "due_date"]}),
+        ]
+        if obj:
+            record = ["reporter", "number", "rank", "version"]
+            record += ["created_at", "updated_at", "resolved_at"]
+            fieldsets.append(("Record", {"fields": record, "classes": ["collapse"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # An issue stays in its project: its key and links depend on it.
+        return (*self.readonly_fields, "project") if obj else ()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else (CommentInline,)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        ids = administered(request)
+        if db_field.name == "project":
+            projects = Project.objects.order_by("key")
+            kwargs["queryset"] = projects if ids is None else projects.filter(pk__in=ids)
+        elif db_field.name == "status":
+            statuses = Status.objects.select_related("project").order_by("project__key", "position")
+            kwargs["queryset"] = statuses if ids is None else statuses.filter(project_id__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_autocomplete_fields(self, request):
+        # A new issue has no project yet, and label names repeat across projects: there the
+        # labels are a plain list that names each one's project.
+        match = request.resolver_match
+        if match is not None and match.url_name == "issues_issue_add":
+            return ("assignee", "parent")
+        return self.autocomplete_fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "labels":
+            ids = administered(request)
+            labels = Label.objects.select_related("project").order_by("project__key", "name")
+            kwargs["queryset"] = labels if ids is None else labels.filter(project_id__in=ids)
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "labels" and "labels" not in self.get_autocomplete_fields(request):
+            formfield.label_from_instance = lambda label: f"{label.project.key} · {label.name}"
+        return formfield
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in {"project", "assignee", "parent"} and formfield is not None:
+            # No popups to edit, add or delete other objects from an issue's form.
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+        return formfield
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        status = form.base_fields.get("status")
+        if status is not None:
+            if obj is not None:
+                status.queryset = obj.project.statuses.all()
+            else:
+                status.label_from_instance = lambda s: f"{s.project.key} · {s.name}"
+                status.required = False
+                status.help_text = "Empty: the project's default status."
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Create or update through the operations; never obj.save()."""
+        data = form.cleaned_data
+        with refusals():
+            if not change:
+                created = operations.create_issue(
+                    project=data["project"],
+                    actor=request.user,
+                    title=data["title"],
+                    kind=data["kind"],
+                    status=data.get("status"),
+                    description=data.get("description", ""),
+                    priority=data["priority"],
+                    assignee=data.get("assignee"),
+                    labels=data.get("labels") or (),
+                    parent=data.get("parent"),
+                    estimate=data.get("estimate"),
+                    source=data["source"],
+                    due_date=data.get("due_date"),
+                )
+                obj.__dict__.update(created.__dict__)
+                return
+            changes = {
+                name: data[name] for name in form.changed_data if name in operations.EDITABLE_FIELDS
+            }
+            if not changes:
+                return
+            updated = operations.update_issue(
+                issue=obj,
+                actor=request.user,
+                changes=changes,
+                expected_version=data["loaded_version"],
+            )
+            obj.version = updated.version
+
+    def save_related(self, request, form, formsets, change):
+        # Labels were saved by the operation with the rest of the issue: no form.save_m2m().
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request, form, formset, change):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is not Comment:
+            return  # Child issues are read-only here.
+        with refusals():
+            for comment_form in formset.forms:
+                comment = comment_form.instance
+                if comment_form in formset.deleted_forms:
+                    if comment.pk:
+                        operations.delete_comment(comment=comment, actor=request.user)
+                        formset.deleted_objects.append(comment)
+                elif not comment.pk and comment_form.has_changed():
+                    formset.new_objects.append(
+                        operations.add_comment(
+                            issue=form.instance,
+                            actor=request.user,
+                            body=comment_form.cleaned_data["body"],
+                        )
+                    )
+
+    def delete_model(self, request, obj):
+        with refusals():
+            operations.delete_issue(issue=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        """All or nothing: one refusal (an issue with children) deletes none of them."""
+        with transaction.atomic(), refusals():
+            for issue in queryset.select_related("project"):
+                operations.delete_issue(issue=issue, actor=request.user)
+
+    # Actions -------------------------------------------------------------------------------
+
+    @admin.action(description="Accept into the backlog", permissions=["change"])
+    def accept(self, request, queryset):
+        self._move_to_category(
+            request, queryset, StatusCategory.BACKLOG, "Accepted {} into the backlog."
+        )
+
+    @admin.action(description="Decline (move to canceled)", permissions=["change"])
+    def decline(self, request, queryset):
+        self._move_to_category(request, queryset, StatusCategory.CANCELED, "Declined {}.")
+
+    @admin.action(description="Move to a status…", permissions=["change"])
+    def move_to_status(self, request, queryset):
+        form = self._ask(
+            request, queryset, StatusChoiceForm, "Move issues to a status", "move_to_status"
+        )
+        if isinstance(form, HttpResponse):
+            return form
+        name = form.cleaned_data["status"]
+        targets = {
+            status.project_id: status
+            for status in Status.objects.filter(project_id__in=form.project_ids, name__iexact=name)
+        }
+        self._move(
+            request,
+            queryset,
+            targets,
+            f"Moved {{}} to “{name}”.",
+            f"{{project}} has no status “{name}”.",
+        )
+
+    @admin.action(description="Set priority…", permissions=["change"])
+    def set_priority(self, request, queryset):
+        form = self._ask(request, queryset, PriorityChoiceForm, "Set the priority", "set_priority")
+        if isinstance(form, HttpResponse):
+            return form
+        priority = Priority(form.cleaned_data["priority"])
+        result = operations.bulk_update(
+            issues=queryset.select_related("project"),
+            actor=request.user,
+            changes={"priority": priority},
+        )
+        self._report(request, result, f"Set the priority of {{}} to {priority.label}.")
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        result = operations.bulk_update(
+            issues=queryset.select_related("project"),
+            actor=request.user,
+            changes={"assignee": request.user},
+        )
+        self._report(request, result, "Assigned {} to you.")
+
+    @admin.action(description="Assign to a member…", permissions=["change"])
+    def assign_to_member(self, request, queryset):
+        form = self._ask(request, queryset, AssigneeChoiceForm, "Assign issues", "assign_to_member")
+        if isinstance(form, HttpResponse):
+            return form
+        assignee = form.cleaned_data["assignee"]
+        result = operations.bulk_update(
+            issues=queryset.select_related("project"),
+            actor=request.user,
+            changes={"assignee": assignee},
+        )
+        done = f"Assigned {{}} to {assignee.get_username()}." if assignee else "Unassigned {}."
+        self._report(request, result, done)
+
+    @admin.action(description="Add a label…", permissions=["change"])
+    def add_label(self, request, queryset):
+        form = self._ask(request, queryset, LabelChoiceForm, "Add a label", "add_label")
+        if isinstance(form, HttpResponse):
+            return form
+        name = form.cleaned_data["label"]
+        labels = {
+            label.project_id: label
+            for label in Label.objects.filter(project_id__in=form.project_ids, name__iexact=name)
+        }
+        result = operations.BulkResult()
+        by_project = defaultdict(list)
+        for issue in queryset.select_related("project"):
+            if issue.project_id in labels:
+                by_project[issue.project_id].append(issue)
+            else:
+                result.refused[issue.key] = f"{issue.project.key} has no label “{name}”."
+        for project_id, issues in by_project.items():
+            added = operations.bulk_update(
+                issues=issues, actor=request.user, add_label=labels[project_id]
+            )
+            result.changed += added.changed
+            result.refused.update(added.refused)
+        self._report(request, result, f"Added “{name}” to {{}}.")
+
+    @admin.action(description="Export as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        from issues import export  # The CSV export (issue 7), shared with the list page.
+
+        keys = Project.objects.filter(pk__in=_project_ids(queryset)).values_list("key", flat=True)
+        prefix = keys[0] if len(keys) == 1 else "tracker"
+        return export.csv_response(queryset, filename_prefix=prefix)
+
+    def _move_to_category(self, request, queryset, category: str, done: str) -> None:
+        """To each project's first status of the category (by position)."""
+        targets: dict[int, Status] = {}
+        statuses = Status.objects.filter(project_id__in=_project_ids(queryset), category=category)
+        for status in statuses.order_by("project_id", "position", "id"):
+            targets.setdefault(status.project_id, status)
+        label = StatusCategory(category).label.lower()
+        self._move(request, queryset, targets, done, f"{{project}} has no {label} status.")
+
+    def _move(self, request, queryset, targets: dict[int, Status], done: str, missing: str) -> None:
+        """Move each issue to its project's target status with operations.bulk_move."""
+        result = operations.BulkResult()
+        already: list[str] = []
+        groups: dict[Status, list[Issue]] = defaultdict(list)
+        for issue in queryset.select_related("project", "status"):
+            target = targets.get(issue.project_id)
+            if target is None:
+                result.refused[issue.key] = missing.format(project=issue.project.key)
+            elif issue.status_id == target.pk:
+                already.append(issue.key)
+            else:
+                groups[target].append(issue)
+        for target, issues in groups.items():
+            moved = operations.bulk_move(issues=issues, actor=request.user, status=target)
+            result.changed += moved.changed
+            result.refused.update(moved.refused)
+        self._report(request, result, done, already=already)
+
+    def _report(self, request, result: operations.BulkResult, done: str, *, already=()) -> None:
+        """What was applied, and each refusal by key ("WEB-3: reason")."""
+        if result.changed:
+            self.message_user(request, done.format(_plural(len(result.changed))), messages.SUCCESS)
+        if already:
+            self.message_user(
+                request, f"Already there, not changed: {', '.join(already)}.", messages.INFO
+            )
+        refused = list(result.refused.items())
+        for key, reason in refused[:MAX_REFUSALS_LISTED]:
+            self.message_user(request, f"{key}: {reason}", messages.WARNING)
+        if len(refused) > MAX_REFUSALS_LISTED:
+            more = len(refused) - MAX_REFUSALS_LISTED
+            self.message_user(request, f"…and {_plural(more)} more not changed.", messages.WARNING)
+
+    def _ask(self, request, queryset, form_class, title: str, action: str):
+        """The intermediate page of an action that needs a value; the valid form once applied."""
+        if "apply" in request.POST:
+            form = form_class(request.POST, issues=queryset)
+            if form.is_valid():
+                return form
+        else:
+            form = form_class(issues=queryset)
+        count = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "action": action,
+            "issues": queryset.select_related("project", "status")[:MAX_REFUSALS_LISTED],
+            "count": count,
+            "more": max(0, count - MAX_REFUSALS_LISTED),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(
+            request,
+            "admin/issues/issue/action_form.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
+
+
+# Projects and their configuration ------------------------------------------------------------
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+
+class CheckedFormSet(BaseInlineFormSet):
+    """An inline formset whose rules about the rows together run before Django's own checks.
+
+    Django's check of a deleted row's protected objects would list every issue of a status;
+    ours says what to do instead, so it runs first.
+    """
+
+    def clean(self):
+        if not any(self.errors):
+            kept, deleted = [], []
+            for form in self.forms:
+                if not form.cleaned_data:
+                    continue  # An untouched extra row.
+                if self._should_delete_form(form):
+                    if form.instance.pk:
+                        deleted.append(form.instance)
+                else:
+                    kept.append(form)
+            self.check_rows(kept, deleted)
+        super().clean()
+
+    def check_rows(self, kept: list[forms.ModelForm], deleted: list) -> None:
+        raise NotImplementedError
+
+
+class MembershipFormSet(CheckedFormSet):
+    def check_rows(self, kept, deleted):
+        changed = deleted or any(form.has_changed() for form in kept)
+        if changed and not any(form.cleaned_data.get("role") == Role.ADMIN for form in kept):
+            raise ValidationError("A project needs at least one admin.", code="no_admin")
+        for membership in deleted:
+            assigned = Issue.objects.filter(
+                project=self.instance, assignee_id=membership.user_id
+            ).count()
+            if assigned:
+                raise ValidationError(
+                    f"{membership.user.get_username()} is assigned {_plural(assigned)} in "
+                    f"{self.instance.key}: reassign them before removing this member.",
+                    code="member_assigned",
+                )
+
+
+class MembershipInline(ScopedInline, admin.TabularInline):
+    model = Membership
+    formset = MembershipFormSet
+    verbose_name = "member"
+    verbose_name_plural = "members"
+    autocomplete_fields = ("user",)
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+class StatusFormSet(CheckedFormSet):
+    def check_rows(self, kept, deleted):
+        if not kept:
+            raise ValidationError("A project needs at least one status.", code="no_status")
+        _check_unique_names(kept, "statuses")
+        for status in deleted:
+            if status.is_default:
+                raise ValidationError(
+                    f"“{status.name}” is the default status: choose another default first.",
+                    code="delete_default",
+                )
+            # Issue.status is PROTECT: say what to do rather than fail on delete.
+            count = status.issues.count()
+            if count:
+                raise ValidationError(
+                    f"“{status.name}” still has {_plural(count)}: move them to another status "
+                    "before deleting it.",
+                    code="status_in_use",
+                )
+
+
+def _check_unique_names(kept: list[forms.ModelForm], nouns: str) -> None:
+    """Names are unique per project whatever their case (the database would refuse later)."""
+    seen: set[str] = set()
+    for form in kept:
+        name = (form.cleaned_data.get("name") or "").strip()
+        if name.lower() in seen:
+            raise ValidationError(f"Two {nouns} are named “{name}”.", code="duplicate_name")
+        seen.add(name.lower())
+
+
+class StatusInline(ScopedInline, admin.TabularInline):
+    model = Status
+    formset = StatusFormSet
+    fields = ("name", "category", "color", "position", "wip_limit", "is_default")
+    # The default is chosen once, on the project form, so that there is always exactly one.
+    readonly_fields = ("is_default",)
+    extra = 0
+    ordering = ("position", "id")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "color":
+            kwargs["widget"] = ColorInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class TransitionForm(forms.ModelForm):
+    class Meta:
+        model = Transition
+        fields = ("from_status", "to_status")
+
+    def _post_clean(self):
+        # Transition.clean() reads both statuses: only run it when both were given.
+        if self.has_error("from_status") or self.has_error("to_status"):
+            return
+        super()._post_clean()
+
+
+class TransitionInline(ScopedInline, admin.TabularInline):
+    model = Transition
+    form = TransitionForm
+    extra = 0
+    verbose_name_plural = "transitions (a status with none allows every move)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_status", "to_status")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        statuses = obj.statuses.all() if obj is not None else Status.objects.none()
+        for name in ("from_status", "to_status"):
+            formset.form.base_fields[name].queryset = statuses
+        return formset
+
+
+class LabelFormSet(CheckedFormSet):
+    def check_rows(self, kept, deleted):
+        _check_unique_names(kept, "labels")
+
+
+class LabelInline(ScopedInline, admin.TabularInline):
+    model = Label
+    formset = LabelFormSet
+    fields = ("name", "color", "description")
+    extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "color":
+            kwargs["widget"] = ColorInput
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+def _delete_label(label: Label, actor) -> None:
+    """Take the label off its issues through the operations (events, versions), then delete it."""
+    result = operations.bulk_update(
+        issues=label.issues.select_related("project"), actor=actor, remove_label=label
+    )
+    if result.refused:
+        refused = "; ".join(f"{key}: {reason}" for key, reason in result.refused.items())
+        raise Refused(ValidationError(f"“{label.name}” was not deleted: {refused}"))
+    label.delete()
+
+
+class ProjectAdminForm(RefusableForm):
+    default_status = forms.ModelChoiceField(
+        queryset=Status.objects.none(),
+        required=False,
+        help_text="Where new issues land.",
+    )
+
+    class Meta:
+        model = Project
+        fields = ("key", "name", "description")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            field = self.fields["default_status"]
+            field.queryset = self.instance.statuses.all()
+            field.required = True
+            field.initial = next((s.pk for s in field.queryset if s.is_default), None)
+
+
+@admin.register(Project)
+class ProjectAdmin(ProjectScopedAdmin):
+    form = ProjectAdminForm
+    project_lookup = "pk"
+    list_display = ("key", "name", "open_issues", "created_at")
+    list_display_links = ("key", "name")
+    search_fields = ("key", "name")
+    ordering = ("key",)
+
+    def project_id_of(self, obj) -> int:
+        return obj.pk
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_open_issue_count()
+
+    @admin.display(description="Open issues", ordering="open_issue_count")
+    def open_issues(self, project: Project) -> int:
+        return project.open_issue_count
+
+    def get_fields(self, request, obj=None):
+        return (
+            ("key", "name", "description", "default_status")
+            if obj
+            else ("key", "name", "description")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("key",) if obj else ()
+
+    def get_inlines(self, request, obj):
+        # A new project gets the default workflow and labels; they are edited once it exists.
+        return (MembershipInline, StatusInline, TransitionInline, LabelInline) if obj else ()
+
+    def has_add_permission(self, request):
+        # Creating projects is for superusers (and staff given "add project" explicitly).
+        return super(ProjectScopedAdmin, self).has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a project deletes its issues and history: Django's permission and the role.
+        return super(ProjectScopedAdmin, self).has_delete_permission(
+            request, obj
+        ) and self._allowed(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        with refusals():
+            created = operations.create_project(
+                key=obj.key, name=obj.name, description=obj.description, owner=request.user
+            )
+        obj.__dict__.update(created.__dict__)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+        default = form.cleaned_data.get("default_status")
+        if change and default is not None and not default.is_default:
+            with refusals():
+                operations.set_default_status(status=default, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        try:
+            with transaction.atomic():
+                if formset.model is not Label:
+                    formset.save()
+                    return
+                labels = formset.save(commit=False)
+                for label in formset.deleted_objects:
+                    _delete_label(label, request.user)
+                for label in labels:
+                    label.save()
+        except IntegrityError as error:
+            # Two rows that clash only together, e.g. two statuses swapping names in one save.
+            raise Refused(
+                ValidationError(
+                    "These changes clash with each other (for example two names swapped): "
+                    "save them in two steps."
+                )
+            ) from error
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Straight to the new project's page: its workflow, labels and members."""
+        self.message_user(
+            request,
+            f"Created {obj.key} with the default workflow and labels; you are its admin.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:issues_project_change", args=[obj.pk]))
+
+
+@admin.register(Label)
+class LabelAdmin(ProjectScopedAdmin):
+    """The source of the issue form's label autocomplete; labels are edited on their project."""
+
+    search_fields = ("name",)
+    ordering = ("project__key", "name")
+
+    def has_module_permission(self, request):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _autocomplete_field(request) == ("issue", "labels"):
+            edited = _edited_issue(request)
+            if edited:
+                queryset = queryset.filter(project_id=edited[1])
+        return queryset
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class TrackerUserAdmin(UserAdmin):
+    """Django's user admin, plus the two user pickers that project admins need.
+
+    A project admin without Django's user permissions may search users only to assign issues
+    (members of the projects they administer) or to add a member (active users).
+    """
+
+    def _picker(self, request) -> tuple[str, str] | None:
+        field = _autocomplete_field(request)
+        return field if field in {("issue", "assignee"), ("membership", "user")} else None
+
+    def has_view_permission(self, request, obj=None):
+        if super().has_view_permission(request, obj):
+            return True
+        return obj is None and self._picker(request) is not None and administers(request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        picker = self._picker(request)
+        if picker == ("membership", "user"):
+            return queryset.filter(is_active=True)
+        if picker == ("issue", "assignee"):
+            edited = _edited_issue(request)
+            ids = administered(request) if edited is None else {edited[1]}
+            members = (
+                Membership.objects.all()
+                if ids is None
+                else Membership.objects.filter(project_id__in=ids)
+            )
+            return queryset.filter(pk__in=members.values("user_id"))
+        return queryset
