@@ -110,8 +110,8 @@ class IssueForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
-        self.kind = kind if kind in Kind.values else Kind.STORY
-        fields = issue_fields(project, self.kind)
+        self.chosen_kind = kind if kind in Kind.values else Kind.STORY
+        fields = issue_fields(project, self.chosen_kind)
         for name in self.FIELDS:
             self.fields[name] = fields[name]
         self.fields["status"].initial = project.default_status()

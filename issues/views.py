@@ -361,7 +361,7 @@ def issue_create(request: HttpRequest, key: str) -> HttpResponse:
                     project=project,
                     actor=request.user,
                     **{name: data[name] for name in IssueForm.FIELDS if name != "parent"},
-                    parent=data["parent"] if form.kind != Kind.EPIC else None,
+                    parent=data["parent"] if form.chosen_kind != Kind.EPIC else None,
                 )
             except ValidationError as error:
                 _add_model_errors(form, error)

@@ -84,3 +84,24 @@ def test_search_updates_the_table_and_the_address(page, login, project, member):
     expect(page.locator(".issue-table tbody tr")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"q=refund"))
     expect(page.locator(".issue-table")).to_contain_text("Refund button missing")
+
+
+def test_parent_choices_follow_the_kind_in_the_create_form(page, login, project, member):
+    from issues.models import Kind
+
+    IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Big epic")
+    story = IssueFactory(project=project, actor=member, kind=Kind.STORY, title="A story")
+    login(member)
+    page.goto("/projects/WEB/issues/new/")
+    parent = page.locator("#parent-field select")
+    expect(parent.locator("option")).to_have_text(["No parent", re.compile("Big epic")])
+    page.get_by_label("Kind").select_option("subtask")
+    expect(page.locator("#parent-field select option")).to_have_text(
+        ["No parent", re.compile("A story")]
+    )
+    page.locator("#parent-field select").select_option(str(story.number))
+    page.get_by_label("Title").fill("Write the migration")
+    page.get_by_role("button", name="Create issue").click()
+    expect(page.locator("#issue-title")).to_have_text("Write the migration")
+    created = Issue.objects.get(title="Write the migration")
+    assert (created.kind, created.parent_id) == (Kind.SUBTASK, story.pk)

@@ -144,8 +144,11 @@ def test_create_prefills_kind_parent_and_status(member_client, project, member, 
 
 def test_create_prefill_infers_the_child_kind_from_the_parent(member_client, project, member):
     story = IssueFactory(project=project, actor=member, kind=Kind.STORY)
-    form = member_client.get(create_url(f"?parent={story.number}")).context["form"]
-    assert form.initial["kind"] == Kind.SUBTASK
+    response = member_client.get(create_url(f"?parent={story.number}"))
+    assert response.context["form"].initial["kind"] == Kind.SUBTASK
+    html = response.content.decode()
+    assert '<option value="subtask" selected>' in html
+    assert f'<option value="{story.number}" selected>' in html
 
 
 def test_create_ignores_prefill_that_does_not_fit(member_client, project):
