@@ -1,13 +1,475 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The team board: columns per status, cards that move, filters, swimlanes, a live refresh.
 
+Every view starts with `project_for` (404 for non-members), because a fragment skips the page
+around it. Moves and quick adds go through `issues.operations`; a refusal changes nothing and
+answers 4xx with the reason (in the X-Error-Message header for HTMX, as a notice otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from issues import operations
 from issues.access import project_for
+from issues.filters import IssueFilter, error_message
+from issues.models import Issue, Kind, Priority, Project, Source, Status
+
+from .board import (
+    GROUPS,
+    HIDEABLE,
+    NO_LANE,
+    PAGE_SIZE,
+    Board,
+    Column,
+    build_board,
+    filtered_issues,
+    fingerprint,
+    load_statuses,
+    more_cards,
+    statuses_version,
+)
+
+VERSION_HEADER = "X-Board-Version"
+# Refusals of operations.move_issue / create_issue by code: the board was stale or a rule of
+# the workflow said no (409); anything else is a bad request (400).
+CONFLICT_CODES = {"stale_board", "wip_limit", "transition_not_allowed"}
+
+
+class Refused(Exception):
+    """A request the board turns down; nothing has been changed."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def login_required_htmx(view: Callable) -> Callable:
+    """login_required that sends HTMX requests (a poll after the session expired) to the login
+    page as a whole page, instead of swapping the login form into the board."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            return HttpResponseClientRedirect(f"{reverse('login')}?next={quote(request.path)}")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+# Pages -----------------------------------------------------------------------------------------
 
 
 @require_GET
-@login_required
+@vary_on_headers("HX-Request")
+@login_required_htmx
 def board(request: HttpRequest, key: str) -> HttpResponse:
+    """The board page; for HTMX (filters, the live poll) only the board itself.
+
+    The poll sends the version it shows: when nothing changed it gets an empty 204.
+    """
     project = project_for(request, key)
-    return render(request, "boards/board.html", {"project": project})
+    known = request.headers.get(VERSION_HEADER)
+    if request.htmx and known and known == fingerprint(project):
+        return HttpResponse(status=204)
+    context, status = board_context(request, project, request.GET)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "boards/board.html#board", context, status=status)
+    else:
+        response = render(request, "boards/board.html", context, status=status)
+    response[VERSION_HEADER] = context["version"]
+    return response
+
+
+@require_GET
+@login_required_htmx
+def column(request: HttpRequest, key: str) -> HttpResponse:
+    """The next cards of a column (or of a swimlane's cell): "Show more"."""
+    project = project_for(request, key)
+    statuses = list(project.statuses.all())
+    try:
+        status = _status(project, request.GET.get("column"), statuses)
+        offset = _whole_number(request.GET.get("offset"), "offset", maximum=1_000_000)
+        group = request.GET.get("group", "")
+        lane = request.GET.get("lane", "")
+        if group and group not in GROUPS:
+            raise Refused("Unknown swimlane grouping.")
+        if group and lane != NO_LANE:
+            _whole_number(lane, "lane", maximum=2**62)
+    except Refused as refusal:
+        return _error(refusal)
+    filterset = IssueFilter(request.GET, request=request, project=project)
+    if not filterset.is_valid():
+        return _error(Refused(error_message(filterset)))
+    cards, remaining = more_cards(
+        project, filterset, status, offset=offset, group=group, lane=lane if group else ""
+    )
+    next_query = request.GET.copy()
+    next_query["offset"] = offset + len(cards)
+    board_path = _board_path(project, request.GET)
+    context = {
+        "project": project,
+        "cards": cards,
+        "status": status,
+        "column": Column(status, cards),
+        "remaining": remaining,
+        "grouped": bool(group),
+        "lane_key": lane,
+        "more_url": f"{reverse('boards:column', args=[project.key])}?{next_query.urlencode()}",
+        "move_action": _with_query(
+            reverse("boards:move", args=[project.key]), urlsplit(board_path).query
+        ),
+        "list_url": f"/projects/{project.key}/issues/",
+        "query": urlsplit(board_path).query,
+    }
+    context["column"].move_buttons = move_buttons(statuses)[status.pk]
+    return render(request, "boards/board.html#more", context)
+
+
+@require_POST
+@login_required_htmx
+def move(request: HttpRequest, key: str) -> HttpResponse:
+    """Move a card: `issue` (number) to `status` (id) between `after` and `before` (numbers).
+
+    HTMX gets the columns that changed (out-of-band swaps); a form post is redirected back to
+    the board with a message.
+    """
+    project = project_for(request, key)
+    params = _board_params(request)
+    try:
+        if not project.can_edit:
+            raise Refused(f"You need the member role in {project.key} to move cards.", 403)
+        issue = _issue(project, request.POST.get("issue"))
+        after = _neighbour(project, request.POST.get("after"))
+        before = _neighbour(project, request.POST.get("before"))
+        # "Move up/down" leaves out the status: the card stays in its column.
+        reorder = not request.POST.get("status") and (after or before)
+        status = issue.status if reorder else _status(project, request.POST.get("status"))
+        old_status = issue.status
+        in_step = _in_step(request, project)
+        _run(
+            operations.move_issue,
+            issue=issue,
+            actor=request.user,
+            status=status,
+            after=after,
+            before=before,
+        )
+    except Refused as refusal:
+        return _refuse(request, project, params, refusal)
+
+    where = status.name if old_status.pk != status.pk else f"{status.name} (reordered)"
+    message = f"Moved {issue.key} to {where}."
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(_next_url(request, project), permanent=False)
+    show, group, _ = board_options(params)
+    loaded = {}
+    for status_id in {old_status.pk, status.pk}:
+        value = request.POST.get(f"loaded_{status_id}", "")
+        loaded[status_id] = int(value) if value.isdigit() else PAGE_SIZE
+    filterset = IssueFilter(params, request=request, project=project)
+    board_data = build_board(
+        project,
+        filterset,
+        show=show,
+        group=group,
+        only=None if group else {old_status.pk, status.pk},
+        loaded=loaded,
+    )
+    context = {
+        **_render_context(request, project, params, board_data),
+        "announcement": message,
+    }
+    response = render(request, "boards/board.html#changed", context)
+    if in_step:
+        response[VERSION_HEADER] = context["version"]
+    return response
+
+
+@require_POST
+@login_required_htmx
+def add(request: HttpRequest, key: str) -> HttpResponse:
+    """Quick add: a story with this title at the bottom of a column."""
+    project = project_for(request, key)
+    params = _board_params(request)
+    try:
+        if not project.can_edit:
+            raise Refused(f"You need the member role in {project.key} to add issues.", 403)
+        status = _status(project, request.POST.get("status"))
+        in_step = _in_step(request, project)
+        issue = _run(
+            operations.create_issue,
+            project=project,
+            actor=request.user,
+            title=request.POST.get("title", "")[:1000],
+            kind=Kind.STORY,
+            status=status,
+        )
+    except Refused as refusal:
+        return _refuse(request, project, params, refusal)
+
+    message = f"Added {issue.key} to {status.name}."
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(_next_url(request, project), permanent=False)
+    # The new card goes at the bottom of its column; the column's header gets the new counts.
+    filterset = IssueFilter(params, request=request, project=project)
+    issues = filtered_issues(project, filterset)
+    statuses = load_statuses(project, issues, filtered=filterset.active)
+    issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
+    issue.above = (
+        issues.filter(status=status, rank__lt=issue.rank)
+        .order_by("-rank")
+        .values_list("number", flat=True)
+        .first()
+    )
+    issue.below = None
+    column = Column(next(s for s in statuses if s.pk == status.pk), [issue])
+    column.move_buttons = move_buttons(statuses)[status.pk]
+    context = {
+        "project": project,
+        "card": issue,
+        "column": column,
+        "move_action": _with_query(
+            reverse("boards:move", args=[project.key]), urlsplit(_board_path(project, params)).query
+        ),
+        "announcement": message,
+    }
+    response = render(request, "boards/board.html#added", context)
+    if in_step:
+        response[VERSION_HEADER] = statuses_version(statuses)
+    return response
+
+
+# Building the page -----------------------------------------------------------------------------
+
+
+def board_options(params: QueryDict) -> tuple[set[str], str, list[str]]:
+    """The allow-listed display options: hidden columns shown, swimlane grouping, and errors."""
+    errors = []
+    show = set()
+    for value in params.getlist("show"):
+        if value in HIDEABLE:
+            show.add(value)
+        else:
+            errors.append(f"Show: “{value[:40]}” is not a column that can be hidden.")
+    group = params.get("group", "")
+    if group and group not in GROUPS:
+        errors.append(f"Swimlanes: choose epic, assignee or priority, not “{group[:40]}”.")
+        group = ""
+    return show, group, errors
+
+
+def board_context(request: HttpRequest, project: Project, params: QueryDict) -> tuple[dict, int]:
+    filterset = IssueFilter(params, request=request, project=project)
+    show, group, errors = board_options(params)
+    if not filterset.is_valid():
+        errors.insert(0, error_message(filterset))
+    board_data = build_board(project, filterset, show=show, group=group)
+    context = _render_context(request, project, params, board_data)
+    context["errors"] = errors
+    context["filterset"] = filterset
+    context["filter_menus"] = filter_menus(filterset, board_data, params)
+    return context, 400 if errors else 200
+
+
+def _render_context(
+    request: HttpRequest, project: Project, params: QueryDict, board_data: Board
+) -> dict:
+    buttons = move_buttons(board_data.statuses)
+    for column in board_data.columns:
+        column.move_buttons = buttons[column.status.pk]
+    show, group, _ = board_options(params)
+    board_path = _board_path(project, params)
+    query = urlsplit(board_path).query
+    kept = QueryDict(mutable=True)
+    kept.setlist("show", sorted(show))
+    if group:
+        kept["group"] = group
+    hideable = []
+    for category, label in HIDEABLE.items():
+        count = sum(s.issue_total for s in board_data.statuses if s.category == category)
+        hideable.append((category, label, count, category in show))
+    return {
+        "project": project,
+        "board": board_data,
+        "nav_section": "board",
+        "version": statuses_version(board_data.statuses),
+        "board_url": reverse("boards:board", args=[project.key]),
+        "board_path": board_path,
+        "move_url": reverse("boards:move", args=[project.key]),
+        "move_action": _with_query(reverse("boards:move", args=[project.key]), query),
+        "add_action": _with_query(reverse("boards:add", args=[project.key]), query),
+        "column_url": reverse("boards:column", args=[project.key]),
+        # The issue list (issue 5) shows a whole column without JavaScript.
+        "list_url": f"/projects/{project.key}/issues/",
+        "clear_url": _with_query(reverse("boards:board", args=[project.key]), kept.urlencode()),
+        "query": query,
+        "group": group,
+        "hideable": hideable,
+        "filtered": any(params.getlist(name) for name in FILTER_NAMES),
+        "poll_interval": settings.BOARD_POLL_INTERVAL_MS,
+    }
+
+
+FILTER_NAMES = ("q", "assignee", "label", "kind", "priority", "epic", "source")
+
+
+def filter_menus(filterset: IssueFilter, board_data: Board, params: QueryDict) -> list[dict]:
+    """The checkbox menus of the filter bar, with what is ticked (from the URL)."""
+
+    def menu(name: str, label: str, choices, colors=None) -> dict:
+        chosen = params.getlist(name)
+        colors = colors or {}
+        return {
+            "name": name,
+            "label": label,
+            "choices": [
+                (str(value), text, str(value) in chosen, colors.get(value))
+                for value, text in choices
+            ],
+            "count": len(chosen),
+        }
+
+    labels = board_data.labels
+    return [
+        menu(
+            "label",
+            "Labels",
+            [(label.name, label.name) for label in labels],
+            {label.name: label.color for label in labels},
+        ),
+        menu("kind", "Kind", Kind.choices),
+        menu("priority", "Priority", [(p.slug, p.label) for p in reversed(Priority)]),
+        menu("source", "Source", Source.choices),
+    ]
+
+
+def move_buttons(statuses) -> dict[int, str]:
+    """The "Move to…" menu's column buttons for each column: the same for every card in a
+    column, so they are built once per column instead of once per card."""
+    statuses = list(statuses)
+    return {
+        current.pk: format_html_join(
+            "",
+            '<button class="menu-button" type="submit" name="status" value="{}">'
+            '<span class="status-dot" style="--dot: {}" aria-hidden="true"></span>{}</button>',
+            ((s.pk, s.color, s.name) for s in statuses if s.pk != current.pk),
+        )
+        for current in statuses
+    }
+
+
+def _board_path(project: Project, params: QueryDict) -> str:
+    query = params.copy()
+    for name in ("offset", "column", "lane"):
+        query.pop(name, None)
+    path = reverse("boards:board", args=[project.key])
+    return f"{path}?{query.urlencode()}" if query else path
+
+
+def _board_params(request: HttpRequest) -> QueryDict:
+    """The board's filters and options during a POST: forms post to a URL that carries them."""
+    return request.GET
+
+
+def _next_url(request: HttpRequest, project: Project) -> str:
+    """Back to the board, with its filters; only ever this project's board."""
+    return _board_path(project, request.GET)
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
+
+
+# Input and refusals ----------------------------------------------------------------------------
+
+
+def _whole_number(value: str | None, name: str, *, maximum: int) -> int:
+    if value is None or value == "":
+        raise Refused(f"Missing {name}.")
+    if not value.isdigit() or int(value) > maximum:
+        raise Refused(f"“{value[:20]}” is not a valid {name}.")
+    return int(value)
+
+
+def _issue(project: Project, value: str | None) -> Issue:
+    number = _whole_number(value, "issue number", maximum=2**31)
+    issue = Issue.objects.filter(project=project, number=number).select_related("status").first()
+    if issue is None:
+        raise Refused(f"{project.key}-{number} does not exist (anymore?).", 404)
+    issue.project = project
+    return issue
+
+
+def _status(project: Project, value: str | None, statuses: list[Status] | None = None) -> Status:
+    pk = _whole_number(value, "status", maximum=2**62)
+    if statuses is None:
+        status = project.statuses.filter(pk=pk).first()
+    else:
+        status = next((status for status in statuses if status.pk == pk), None)
+    if status is None:
+        raise Refused("That column is not in this project.", 404)
+    return status
+
+
+def _neighbour(project: Project, value: str | None) -> Issue | None:
+    if value is None or value == "":
+        return None
+    number = _whole_number(value, "neighbouring card", maximum=2**31)
+    issue = Issue.objects.filter(project=project, number=number).first()
+    if issue is None:
+        raise Refused("The board is out of date: reload it and try again.", 409)
+    return issue
+
+
+def _in_step(request: HttpRequest, project: Project) -> bool:
+    """Whether the browser showed the latest board before this change: then the version after
+    it can be handed back, and the next poll stays quiet."""
+    known = request.headers.get(VERSION_HEADER)
+    return bool(known) and known == fingerprint(project)
+
+
+def _run(operation: Callable, **kwargs):
+    """Call a domain operation, turning its refusals into `Refused` with an HTTP status."""
+    try:
+        return operation(**kwargs)
+    except PermissionDenied as error:
+        raise Refused(str(error) or "You may not do this.", 403) from error
+    except ValidationError as error:
+        status = 409 if getattr(error, "code", None) in CONFLICT_CODES else 400
+        raise Refused(" ".join(error.messages), status) from error
+
+
+def _error(refusal: Refused) -> HttpResponse:
+    """A refusal for HTMX: the reason in the body and in a header the notices show."""
+    response = HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
+    response["X-Error-Message"] = quote(refusal.message)
+    return response
+
+
+def _refuse(
+    request: HttpRequest, project: Project, params: QueryDict, refusal: Refused
+) -> HttpResponse:
+    if request.htmx:
+        return _error(refusal)
+    messages.error(request, refusal.message)
+    context, _ = board_context(request, project, params)
+    return render(request, "boards/board.html", context, status=refusal.status)

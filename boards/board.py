@@ -1,0 +1,444 @@
+"""What a board shows, loaded in a fixed number of queries whatever the size of the project.
+
+A board is the project's statuses as columns (workflow order), each with its first cards in rank
+order, optionally split into swimlanes. The queries, and why there are so few:
+
+1. the statuses with their counts and story points: one GROUP BY status query;
+2. the first cards of every column: one query, its labels' ids aggregated into each row;
+3. the project's labels (card chips and the label filter);
+4. child progress of the cards shown, and every epic (lane headers and the epic filter).
+
+Only the first `PAGE_SIZE` cards of a column (of a cell, in swimlanes) are loaded; the rest come
+50 at a time through `more_cards`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
+
+from issues.models import Issue, Kind, Label, Priority, Project, Status, StatusCategory
+
+PAGE_SIZE = 50
+# The most cards a re-rendered column keeps after a move ("Show more" can load further).
+MAX_LOADED = 500
+GROUPS = {"epic": "Epic", "assignee": "Assignee", "priority": "Priority"}
+# Categories whose columns are hidden unless the URL asks for them (?show=triage).
+HIDEABLE = {StatusCategory.TRIAGE: "Triage", StatusCategory.CANCELED: "Canceled"}
+NO_LANE = "none"
+
+
+class IdList(Aggregate):
+    """The ids of a to-many relation as "3,7,12", so a card's labels come in its own row."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s::text, ',')",
+            **extra_context,
+        )
+
+
+@dataclass
+class Column:
+    status: Status
+    cards: list[Issue] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Every issue in the column: what the WIP limit counts."""
+        return self.status.issue_total
+
+    @property
+    def count(self) -> int:
+        """Issues in the column that match the filters."""
+        return self.status.match_count
+
+    @property
+    def points(self) -> int:
+        return self.status.match_points or 0
+
+    @property
+    def more(self) -> int:
+        return max(self.count - len(self.cards), 0)
+
+    @property
+    def wip_state(self) -> str:
+        limit = self.status.wip_limit
+        if limit is None or self.total < limit:
+            return ""
+        return "over" if self.total > limit else "at"
+
+
+@dataclass
+class Cell:
+    column: Column
+    cards: list[Issue]
+    has_more: bool
+
+
+@dataclass
+class Lane:
+    key: str
+    title: str
+    subject: Any = None  # the epic, user or Priority the lane stands for; None for "no …"
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(cell.cards) for cell in self.cells)
+
+    @property
+    def has_more(self) -> bool:
+        return any(cell.has_more for cell in self.cells)
+
+
+@dataclass
+class Board:
+    project: Project
+    statuses: list[Status]  # every status, with counts
+    columns: list[Column]  # the visible ones
+    labels: list[Label]
+    epics: list[Issue]
+    group: str = ""
+    lanes: list[Lane] = field(default_factory=list)
+
+    @property
+    def card_count(self) -> int:
+        return sum(column.count for column in self.columns)
+
+    @property
+    def hidden(self) -> list[Status]:
+        visible = {column.status.pk for column in self.columns}
+        return [status for status in self.statuses if status.pk not in visible]
+
+
+def filtered_issues(project: Project, filterset) -> QuerySet:
+    """The project's issues that pass the filters, as a plain queryset to build on.
+
+    The FilterSet's own queryset may join labels (and be DISTINCT); going through its ids keeps
+    those joins away from the label aggregate and the window functions below.
+    """
+    issues = Issue.objects.filter(project=project)
+    if filterset.is_bound and filterset.active:
+        issues = issues.filter(pk__in=filterset.qs.order_by().values("pk"))
+    return issues
+
+
+def load_statuses(project: Project, issues: QuerySet, *, filtered: bool) -> list[Status]:
+    """Every status of the project, with its whole-column count and the matching count/points."""
+    matching = Q(issues__in=issues.order_by().values("pk")) if filtered else Q()
+    return list(
+        project.statuses.annotate(
+            issue_total=Count("issues"),
+            match_count=Count("issues", filter=matching) if filtered else Count("issues"),
+            match_points=Sum("issues__estimate", filter=matching)
+            if filtered
+            else Sum("issues__estimate"),
+            last_update=Max("issues__updated_at"),
+        ).order_by("position", "pk")
+    )
+
+
+def lane_expression(group: str):
+    """The value that puts an issue in a swimlane (None: the "no epic/assignee" lane)."""
+    if group == "assignee":
+        return F("assignee_id")
+    if group == "priority":
+        return F("priority")
+    # An epic heads its own lane; a story sits under its epic, a subtask under its story's.
+    return Case(
+        When(kind=Kind.EPIC, then=F("pk")),
+        When(parent__kind=Kind.EPIC, then=F("parent_id")),
+        When(parent__parent__kind=Kind.EPIC, then=F("parent__parent_id")),
+        default=Value(None),
+        output_field=BigIntegerField(),
+    )
+
+
+def lane_of(issue: Issue, group: str) -> Any:
+    """The same as `lane_expression`, for an issue in memory."""
+    if group == "assignee":
+        return issue.assignee_id
+    if group == "priority":
+        return issue.priority
+    if issue.kind == Kind.EPIC:
+        return issue.pk
+    epic = issue.epic
+    return epic.pk if epic else None
+
+
+def first_card_ids(issues: QuerySet, limits: dict[int, int]) -> QuerySet:
+    """Ids of the first `limits[status id]` cards of each column, as a subquery.
+
+    Where the database allows a LIMIT inside UNION ALL (PostgreSQL), each column is its own
+    index scan of (project, status, rank), so a column of 50,000 cards costs what one of 50
+    does. Elsewhere (SQLite) a ROW_NUMBER() window over the columns does the same in one scan.
+    """
+    connection = connections[issues.db]
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [
+            issues.filter(status_id=status_id).order_by("rank").values("pk")[:limit]
+            for status_id, limit in limits.items()
+        ]
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return (
+        issues.filter(status_id__in=limits)
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("status_id")], order_by=F("rank").asc())
+        )
+        .filter(position__lte=max(limits.values()))
+        .order_by()
+        .values("pk")
+    )
+
+
+def first_lane_card_ids(issues: QuerySet, status_ids: Sequence[int], group: str) -> QuerySet:
+    """Ids of the first PAGE_SIZE + 1 cards of each (lane, column) cell: one more tells
+    whether the cell has more."""
+    return (
+        issues.filter(status_id__in=status_ids)
+        .annotate(
+            lane=lane_expression(group),
+            position=Window(
+                RowNumber(), partition_by=[F("lane"), F("status_id")], order_by=F("rank").asc()
+            ),
+        )
+        .filter(position__lte=PAGE_SIZE + 1)
+        .order_by()
+        .values("pk")
+    )
+
+
+def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
+    """The cards with what they show: assignee, epic (through parent and grandparent), labels
+    (their ids, in `label_ids`; see `attach_labels`)."""
+    cards = list(
+        Issue.objects.filter(pk__in=ids)
+        .select_related("assignee", "parent", "parent__parent")
+        .defer("description", "parent__description", "parent__parent__description")
+        .annotate(label_ids=IdList("labels__id"))
+        .order_by("rank")
+    )
+    for card in cards:
+        card.project = project  # card.key without a query per card
+    return cards
+
+
+def load_progress_and_epics(
+    project: Project, cards: list[Issue], *, epic_progress: bool = False
+) -> list[Issue]:
+    """Children progress ("2 / 5") of the cards, and every epic of the project.
+
+    Only the children of what is shown are counted (a project's epics hold most of its issues:
+    counting all of them would make the board cost grow with the project); with
+    `epic_progress`, the epics' too, for the epic swimlanes' headers. Returns the epics in rank
+    order and sets `child_count` / `child_done_count` on the cards.
+    """
+    counted = {card.pk for card in cards}
+    if epic_progress:
+        counted |= {lane_of(card, "epic") for card in cards} - {None}
+    rows = (
+        Issue.objects.filter(Q(pk__in=counted) | Q(project=project, kind=Kind.EPIC))
+        .annotate(
+            counted_children=FilteredRelation(
+                "children", condition=Q(children__parent_id__in=counted)
+            )
+        )
+        .annotate(
+            child_count=Count("counted_children"),
+            child_done_count=Count(
+                "counted_children",
+                filter=Q(counted_children__status__category=StatusCategory.DONE),
+            ),
+        )
+        .only("pk", "number", "title", "kind", "rank")
+        .order_by("rank")
+    )
+    progress = {}
+    epics = []
+    for row in rows:
+        progress[row.pk] = (row.child_count, row.child_done_count)
+        if row.kind == Kind.EPIC:
+            row.project = project
+            epics.append(row)
+    for card in cards:
+        card.child_count, card.child_done_count = progress.get(card.pk, (0, 0))
+    return epics
+
+
+def attach_labels(cards: Iterable[Issue], labels: Iterable[Label]) -> None:
+    by_id = {label.pk: label for label in labels}
+    for card in cards:
+        ids = card.label_ids.split(",") if card.label_ids else ()
+        card.card_labels = sorted(
+            (by_id[int(pk)] for pk in ids if int(pk) in by_id), key=lambda label: label.name.lower()
+        )
+
+
+def link_neighbours(cards: list[Issue], above: int | None = None) -> None:
+    """Number of the card above and below each card: the "Move up/down" buttons' targets."""
+    numbers = [above, *(card.number for card in cards), None]
+    for index, card in enumerate(cards):
+        card.above, card.below = numbers[index], numbers[index + 2]
+
+
+def visible_statuses(statuses: list[Status], show: set[str]) -> list[Status]:
+    return [s for s in statuses if s.category not in HIDEABLE or s.category in show]
+
+
+def build_board(
+    project: Project,
+    filterset,
+    *,
+    show: set[str] = frozenset(),
+    group: str = "",
+    only: set[int] | None = None,
+    loaded: dict[int, int] | None = None,
+) -> Board:
+    """The board as the template shows it.
+
+    `only` restricts the cards to some columns (a move re-renders just those); `loaded` keeps
+    as many cards in a column as the browser had loaded.
+    """
+    issues = filtered_issues(project, filterset)
+    statuses = load_statuses(project, issues, filtered=filterset.active)
+    columns = [Column(status) for status in visible_statuses(statuses, show)]
+    if only is not None:
+        columns = [column for column in columns if column.status.pk in only]
+    labels = list(project.labels.all())
+    if not columns:
+        return Board(project, statuses, columns, labels, [], group)
+
+    if group:
+        ids = first_lane_card_ids(issues, [c.status.pk for c in columns], group)
+    else:
+        loaded = loaded or {}
+        limits = {
+            c.status.pk: min(max(loaded.get(c.status.pk, 0), PAGE_SIZE), MAX_LOADED)
+            for c in columns
+        }
+        ids = first_card_ids(issues, limits)
+    cards = load_cards(project, ids)
+    attach_labels(cards, labels)
+    epics = load_progress_and_epics(project, cards, epic_progress=group == "epic")
+
+    board = Board(project, statuses, columns, labels, epics, group)
+    by_status = {column.status.pk: column for column in columns}
+    for card in cards:
+        by_status[card.status_id].cards.append(card)
+    if group:
+        board.lanes = split_into_lanes(board, group)
+        for lane in board.lanes:
+            for cell in lane.cells:
+                link_neighbours(cell.cards)
+    else:
+        for column in columns:
+            del column.cards[limits[column.status.pk] :]
+            link_neighbours(column.cards)
+    return board
+
+
+def split_into_lanes(board: Board, group: str) -> list[Lane]:
+    """Rows of the same columns, one per epic / assignee / priority that has cards."""
+    cells: dict[Any, dict[int, list[Issue]]] = {}
+    for column in board.columns:
+        for card in column.cards:
+            cells.setdefault(lane_of(card, group), {}).setdefault(column.status.pk, []).append(card)
+    lanes = []
+    for key, subject, title in lane_order(board, group, cells):
+        lane = Lane(key=NO_LANE if key is None else str(key), title=title, subject=subject)
+        for column in board.columns:
+            cards = cells[key].get(column.status.pk, [])
+            lane.cells.append(Cell(column, cards[:PAGE_SIZE], len(cards) > PAGE_SIZE))
+        lanes.append(lane)
+    return lanes
+
+
+def lane_order(board: Board, group: str, cells: dict) -> list[tuple[Any, Any, str]]:
+    """(key, subject, title) of each lane that has cards, in a natural order, "no …" last."""
+    lanes: list[tuple[Any, Any, str]] = []
+    if group == "epic":
+        lanes = [(epic.pk, epic, epic.title) for epic in board.epics if epic.pk in cells]
+        none_title = "No epic"
+    elif group == "assignee":
+        users = {}
+        for column in board.columns:
+            for card in column.cards:
+                if card.assignee_id:
+                    users[card.assignee_id] = card.assignee
+        lanes = sorted(
+            ((pk, user, user.get_full_name() or user.get_username()) for pk, user in users.items()),
+            key=lambda lane: lane[2].lower(),
+        )
+        none_title = "Unassigned"
+    else:
+        # Urgent first, "No priority" last.
+        return [(p.value, p, p.label) for p in reversed(Priority) if p.value in cells]
+    if None in cells:
+        lanes.append((None, None, none_title))
+    return lanes
+
+
+def more_cards(
+    project: Project, filterset, status: Status, *, offset: int, group: str = "", lane: str = ""
+) -> tuple[list[Issue], int]:
+    """The next page of one column (or of one cell of a swimlane), and how many remain after."""
+    issues = filtered_issues(project, filterset).filter(status=status)
+    if group:
+        issues = issues.annotate(lane=lane_expression(group))
+        issues = issues.filter(lane__isnull=True) if lane == NO_LANE else issues.filter(lane=lane)
+    # One card before the page too: the first card's "Move up" goes above it.
+    start = max(offset - 1, 0)
+    cards = load_cards(project, issues.order_by("rank").values("pk")[start : offset + PAGE_SIZE])
+    above = cards.pop(0).number if offset > 0 and cards else None
+    attach_labels(cards, project.labels.all())
+    load_progress_and_epics(project, cards)
+    link_neighbours(cards, above)
+    remaining = max(issues.count() - offset - len(cards), 0)
+    return cards, remaining
+
+
+def fingerprint(project: Project) -> str:
+    """Changes whenever an issue of the project is created, changed or deleted: the live board
+    compares it instead of re-sending the board when nothing changed."""
+    stats = Issue.objects.filter(project=project).aggregate(
+        count=Count("pk"), last=Max("updated_at")
+    )
+    return _version(stats["count"], stats["last"])
+
+
+def statuses_version(statuses: Iterable[Status]) -> str:
+    """The same fingerprint, from the statuses' counts that the board loads anyway."""
+    statuses = list(statuses)
+    lasts = [status.last_update for status in statuses if status.last_update is not None]
+    return _version(sum(status.issue_total for status in statuses), max(lasts, default=None))
+
+
+def _version(count: int, last) -> str:
+    return f"{count}-{last.timestamp() if last else 0:.6f}"
