@@ -327,6 +327,26 @@ def test_set_priority(staff_client, triager, triage_issue):
         assert (event.actor, event.old_value, event.new_value) == (triager, "No priority", "High")
 
 
+def test_action_on_all_matching_issues_keeps_the_filter(staff_client, triage_issue, issue):
+    first = triage_issue("One")
+    triage_issue("Two")
+    data = {
+        "action": "set_priority",
+        ACTION_CHECKBOX_NAME: [first.pk],  # The page's boxes; "select all" covers the rest.
+        "select_across": "1",
+        "priority": Priority.LOW,
+        "apply": "Apply",
+    }
+    response = staff_client.post(QUEUE, data)
+    assert response.status_code == 302
+    priorities = dict(Issue.objects.values_list("title", "priority"))
+    assert priorities == {
+        "One": Priority.LOW,
+        "Two": Priority.LOW,
+        "Checkout button does nothing": Priority.NONE,  # Not in the queue.
+    }
+
+
 def test_assign_to_me(staff_client, triager, triage_issue):
     issue = triage_issue()
     run_action(staff_client, "assign_to_me", [issue])
@@ -705,6 +725,15 @@ def test_deleting_a_label_takes_it_off_issues_with_events(root_client, project, 
     assert field_events(issue, "labels").get().old_value == "Bug fix"
     issue.refresh_from_db()
     assert issue.version == 2
+
+
+def test_transition_without_target_status_is_a_form_error(root_client, project, status):
+    data = project_form_data(root_client, project)
+    data["transitions-TOTAL_FORMS"] = 1
+    data["transitions-0-from_status"] = status("Triage").pk
+    response = root_client.post(reverse("admin:issues_project_change", args=[project.pk]), data)
+    assert response.status_code == 200
+    assert not project.transitions.exists()
 
 
 def test_transition_choices_are_the_projects_statuses(root_client, project, other_project):
