@@ -248,7 +248,8 @@ def _list_context(
         "filtered": any(k not in ("order", "per_page", "page") and v for k, v in params.items()),
         "statuses": statuses,
         "labels": labels,
-        "bulk_form": BulkEditForm(project=project) if project.can_edit else None,
+        "bulk_edit": project.can_edit,
+        "priority_choices": PRIORITY_CHOICES,
         "bulk_assignees": [c for c in assignee_choices if c[0] != "me"],
         **extra,
     }
