@@ -302,7 +302,8 @@ def move_issue(
 ) -> Issue:
     """Move an issue to `status`, placed after the card `after` and before the card `before`.
 
-    Without neighbours the issue goes to the bottom of the column. Moving into another column
+    Without neighbours the issue goes to the bottom of the column (keeping its rank when it
+    already sorts below the column's last card). Moving into another column
     checks the workflow's transitions and the column's WIP limit; reordering inside a column is
     always allowed. Only the moved row is written.
     """
@@ -325,8 +326,12 @@ def move_issue(
         # the gap, or a rebalance may have renamed every key.
         after_rank, before_rank = _neighbour_ranks(current, target, after, before)
         low, high = _gap(current, target, after_rank, before_rank)
-        if (low is None or low < current.rank) and (high is None or current.rank < high):
-            return None  # Already in place.
+        no_neighbours = after is None and before is None
+        below_low = low is None or low < current.rank
+        if below_low and (high is None or current.rank < high or no_neighbours):
+            # Already in place; without neighbours "in place" is anywhere below the column's
+            # last card, so that a status change keeps the issue's place in the backlog.
+            return None
         return ranking.key_between(low, high)
 
     fields = ["status", "resolved_at", "version", "updated_at"] if status_changed else []
@@ -541,8 +546,10 @@ def _neighbour_ranks(
 ) -> tuple[str | None, str | None]:
     """The current ranks of the cards the issue is dropped between, checked against the board.
 
-    Neighbours must be other cards of the target column, in order and next to each other there;
-    anything else means the board the person looked at is out of date.
+    Neighbours must be other cards of the target column, in order; anything else means the
+    board the person looked at is out of date. Cards that others dropped into the same gap
+    meanwhile are no reason to refuse: the card lands right under `after` (or above `before`),
+    and every drop is kept.
     """
     wanted = {neighbour.pk for neighbour in (after, before) if neighbour is not None}
     if not wanted:
@@ -572,14 +579,8 @@ def _neighbour_ranks(
             raise stale
         ranks.append(row["rank"])
     after_rank, before_rank = ranks
-    if after_rank is not None and before_rank is not None:
-        between = (
-            Issue.objects.filter(status=status, rank__gt=after_rank, rank__lt=before_rank)
-            .exclude(pk=issue.pk)
-            .exists()
-        )
-        if after_rank >= before_rank or between:
-            raise stale
+    if after_rank is not None and before_rank is not None and after_rank >= before_rank:
+        raise stale
     return after_rank, before_rank
 
 
