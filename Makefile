@@ -47,8 +47,10 @@ format: $(VENV)/.installed
 ci:
 	./.ci/run
 
+## make bench: the performance table, on a throw-away database next to DATABASE_URL's
+## (BENCH_ARGS="--quick", "--only board,move", "--keep", "--help"); also bench/results.json
 bench: $(VENV)/.installed
-	"$(BIN)/python" manage.py bench $(BENCH_ARGS)
+	"$(BIN)/python" -m bench $(BENCH_ARGS)
 
 ## make screenshot: refresh docs/screenshots/ from the demo data in headless Chromium
 screenshot: $(VENV)/.installed

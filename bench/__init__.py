@@ -1,0 +1,1 @@
+"""Benchmarks that `make bench` runs: each builds its own data and reports ratios."""

@@ -1,0 +1,605 @@
+"""The cases of `make bench`: server time of the hot pages, measured in-process.
+
+Each request goes through Django's test client (the whole middleware stack, no network), after
+a warm-up, several times, with the cases of a group interleaved (a baseline and its big case
+see the same moment of a shared, noisy machine). One extra run per case counts its SQL
+queries: counting slows the queries down, so it is never a timed run.
+
+`run(sizes, options)` works on whatever database is configured; `python -m bench` gives it a
+throw-away one. A page that does not exist yet is reported as "not available", not a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlencode
+
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
+from django.http import HttpResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+
+from issues.models import Issue, Project, StatusCategory
+
+from . import data
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Numbers of issues (or of cards in a column) that the cases are built with."""
+
+    small: int = 1_000
+    medium: int = 10_000
+    large: int = 100_000
+    column_small: int = 1_000
+    column_large: int = 50_000
+    export: int = 200_000
+    throughput_board: int = 200
+
+
+FULL = Sizes()
+QUICK = Sizes(large=10_000, column_large=5_000, export=10_000)
+TINY = Sizes(
+    small=20, medium=60, large=100, column_small=5, column_large=40, export=300, throughput_board=20
+)
+
+GROUPS = ("board", "list", "admin", "move", "export", "throughput")
+# Project keys of the bench database (never the user's: the bench database is its own).
+KEYS = {"small": "BENCHS", "medium": "BENCHM", "large": "BENCHL", "throughput": "BENCHW"}
+EXPORT_KEY = "BENCHX"
+LIST_FILTER = {"state": "open", "priority": ["high", "urgent"], "per_page": "50"}
+
+
+@dataclass
+class Options:
+    repeat: int = 9
+    warmup: int = 2
+    move_repeat: int = 15
+    export_repeat: int = 5
+    groups: tuple[str, ...] = GROUPS
+    wrk_seconds: int = 10
+    wrk_connections: int = 32
+    workers: int = 3
+    database_url: str = ""  # for gunicorn: the bench database
+
+
+@dataclass
+class Target:
+    """What a case must meet: a median, a ratio to its baseline, a number of queries."""
+
+    max_ms: float | None = None
+    max_ratio: float | None = None
+    max_queries: int | None = None
+    same_queries: bool = False  # as many queries as the baseline: the count does not grow
+    text: str = ""
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text
+        parts = []
+        if self.max_ms is not None:
+            parts.append(f"≤ {self.max_ms:g} ms")
+        if self.max_ratio is not None:
+            parts.append(f"≤ {self.max_ratio:g}×")
+        if self.max_queries is not None:
+            parts.append(f"≤ {self.max_queries} q")
+        if self.same_queries:
+            parts.append("q = baseline")
+        return ", ".join(parts)
+
+
+@dataclass
+class Result:
+    """One row of the table (and of results.json)."""
+
+    case: str
+    size: int | None
+    status: str = "ok"  # ok, not available, skipped, error
+    median_ms: float | None = None
+    spread_ms: float | None = None  # interquartile range of the timed runs
+    queries: int | None = None
+    ratio: float | None = None
+    baseline: str | None = None
+    target: str = ""
+    met: bool | None = None  # None: no target, or the case did not run
+    detail: str = ""
+    samples_ms: list[float] = field(default_factory=list)
+    cpu_median_ms: float | None = None  # this process's CPU time (not the database's)
+    database_cpu_median_ms: float | None = None  # the PostgreSQL server process's, when local
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class NotAvailable(Exception):
+    """The page is not there (yet): no URL, a 404, an import error."""
+
+
+class CaseError(Exception):
+    """The page answered, but not as a working page does."""
+
+
+@dataclass
+class Sample:
+    seconds: float
+    cpu: float
+    queries: int | None = None
+    database_cpu: float | None = None
+
+
+@dataclass
+class Probe:
+    """One case: `run(count_queries)` performs one measured request."""
+
+    case: str
+    size: int
+    run: Callable[[bool], Sample]
+    target: Target = field(default_factory=Target)
+    baseline: Probe | None = None
+    detail: str = ""
+
+
+def _check(response: HttpResponse, expected: int, path: str) -> None:
+    if response.status_code == expected:
+        return
+    if response.status_code == 404:
+        raise NotAvailable(f"HTTP 404 for {path}")
+    reason = unquote(response.headers.get("X-Error-Message", ""))
+    raise CaseError(f"HTTP {response.status_code} for {path}" + (f": {reason}" if reason else ""))
+
+
+def _route_exists(path: str) -> None:
+    try:
+        resolve(path.split("?", 1)[0])
+    except Resolver404 as error:
+        raise NotAvailable(f"no URL {path.split('?', 1)[0]}") from error
+    except ImportError as error:
+        raise NotAvailable(f"import error: {error}") from error
+
+
+def database_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL server process, when it runs on
+    this machine (Linux); None elsewhere. With the process's own CPU time, it gives the cost of
+    a request that the load of other processes on a shared machine does not inflate."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    try:
+        pid = connection.connection.info.backend_pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, AttributeError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(count_queries: bool, call: Callable[[], HttpResponse]) -> tuple[HttpResponse, Sample]:
+    """One call, its wall and CPU time, and (only when asked) its queries."""
+    capture = CaptureQueriesContext(connection) if count_queries else nullcontext()
+    database = database_cpu()
+    with capture as queries:
+        started, cpu = time.perf_counter(), time.process_time()
+        response = call()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if database is not None:
+        after = database_cpu()
+        database = None if after is None else after - database
+    return response, Sample(seconds, cpu, len(queries) if count_queries else None, database)
+
+
+def get_probe(
+    client: Client, case: str, size: int, path: str, *, headers: dict | None = None, **kwargs
+) -> Probe:
+    def run(count_queries: bool) -> Sample:
+        _route_exists(path)
+        response, sample = timed(count_queries, lambda: client.get(path, headers=headers or {}))
+        _check(response, 200, path)
+        return sample
+
+    return Probe(case, size, run, **kwargs)
+
+
+# Measuring -------------------------------------------------------------------------------------
+
+
+def measure(probes: list[Probe], *, repeat: int, warmup: int) -> list[Result]:
+    """Warm up, count queries, then time every probe `repeat` times, interleaved."""
+    results = {id(p): Result(p.case, p.size, target=p.target.describe()) for p in probes}
+    samples: dict[int, list[Sample]] = {id(p): [] for p in probes}
+    live = []
+    for probe in probes:
+        try:
+            for _ in range(warmup):
+                probe.run(False)
+            results[id(probe)].queries = probe.run(True).queries
+            live.append(probe)
+        except Exception as error:
+            _fail(results[id(probe)], error)
+    for _ in range(repeat):
+        for probe in list(live):
+            try:
+                samples[id(probe)].append(probe.run(False))
+            except Exception as error:
+                _fail(results[id(probe)], error)
+                live.remove(probe)
+    for probe in live:
+        result = results[id(probe)]
+        walls = [sample.seconds * 1000 for sample in samples[id(probe)]]
+        result.samples_ms = [round(value, 3) for value in walls]
+        result.median_ms = statistics.median(walls)
+        result.spread_ms = _iqr(walls)
+        result.cpu_median_ms = statistics.median(s.cpu * 1000 for s in samples[id(probe)])
+        database = [s.database_cpu * 1000 for s in samples[id(probe)] if s.database_cpu is not None]
+        result.database_cpu_median_ms = statistics.median(database) if database else None
+        result.detail = probe.detail
+    for probe in probes:
+        _judge(results[id(probe)], probe, results.get(id(probe.baseline)))
+    return [results[id(p)] for p in probes]
+
+
+def _iqr(values: list[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    quartiles = statistics.quantiles(values, n=4, method="inclusive")
+    return quartiles[2] - quartiles[0]
+
+
+def _fail(result: Result, error: Exception) -> None:
+    if isinstance(error, NotAvailable | ImportError):
+        result.status, result.detail = "not available", str(error)
+    else:
+        result.status = "error"
+        result.detail = f"{type(error).__name__}: {error}"[:300]
+
+
+def _judge(result: Result, probe: Probe, baseline: Result | None) -> None:
+    if result.status != "ok":
+        return
+    target = probe.target
+    checks = []
+    if baseline is not None:
+        result.baseline = baseline.case
+        if baseline.status == "ok" and baseline.median_ms:
+            result.ratio = result.median_ms / baseline.median_ms
+            if target.max_ratio is not None:
+                checks.append(result.ratio <= target.max_ratio)
+            if target.same_queries:
+                checks.append(result.queries == baseline.queries)
+        elif target.max_ratio is not None or target.same_queries:
+            checks.append(False)
+            result.detail = _join(result.detail, "no baseline to compare with")
+    if target.max_ms is not None:
+        checks.append(result.median_ms <= target.max_ms)
+    if target.max_queries is not None:
+        checks.append(result.queries is not None and result.queries <= target.max_queries)
+    result.met = all(checks) if checks else None
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
+# Data ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    projects: dict[str, Project]
+    builders: dict[str, str]
+    move_columns: tuple | None = None
+
+
+def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Dataset:
+    """The projects the chosen groups need, built once (kept with --keep)."""
+    groups = set(groups)
+    wanted = {}
+    if groups & {"board", "list", "admin"}:
+        wanted["small"] = sizes.small
+    if "board" in groups:
+        wanted["medium"] = sizes.medium
+    if groups & {"board", "list", "admin", "move"}:
+        wanted["large"] = sizes.large
+    if "throughput" in groups:
+        wanted["throughput"] = sizes.throughput_board
+    dataset = Dataset({}, {})
+    for role, count in wanted.items():
+        started = time.perf_counter()
+        built = data.build_project(KEYS[role], count)
+        dataset.projects[role] = built.project
+        dataset.builders[KEYS[role]] = built.builder
+        log(
+            f"  {KEYS[role]}: {count:,} issues ({built.builder}, {time.perf_counter() - started:.0f} s)"
+        )
+    if "large" in dataset.projects and groups & {"move", "board"}:
+        dataset.move_columns = data.make_move_columns(
+            dataset.projects["large"], small=sizes.column_small, large=sizes.column_large
+        )
+    if "throughput" in dataset.projects:
+        data.spread_over_board(dataset.projects["throughput"])
+    if "export" in groups:
+        from bench.export_bench import build_issues
+
+        started = time.perf_counter()
+        build_issues(key=EXPORT_KEY, count=sizes.export)
+        log(
+            f"  {EXPORT_KEY}: {sizes.export:,} issues (bench.export_bench.build_issues, "
+            f"{time.perf_counter() - started:.0f} s)"
+        )
+    data.analyze()
+    return dataset
+
+
+def search_term(project: Project) -> str:
+    """A word many titles share: a search that matches a lot is the slow kind."""
+    stop = {"with", "from", "does", "that", "this", "when", "into", "after", "before", "have"}
+    words: Counter[str] = Counter()
+    for title in project.issues.order_by("number").values_list("title", flat=True)[:2000]:
+        words.update(w for w in re.findall(r"[a-z]{4,}", title.lower()) if w not in stop)
+    return words.most_common(1)[0][0] if words else "checkout"
+
+
+# Cases -----------------------------------------------------------------------------------------
+
+
+def board_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    small = get_probe(
+        client,
+        "board",
+        sizes.small,
+        f"/projects/{KEYS['small']}/board/",
+        target=Target(max_queries=10),
+    )
+    medium = get_probe(
+        client,
+        "board",
+        sizes.medium,
+        f"/projects/{KEYS['medium']}/board/",
+        baseline=small,
+        target=Target(max_ms=60, max_ratio=1.3, max_queries=10, same_queries=True),
+    )
+    large = get_probe(
+        client,
+        "board, a column of 50% of the issues",
+        sizes.large,
+        f"/projects/{KEYS['large']}/board/",
+        baseline=small,
+        target=Target(max_queries=10, same_queries=True),
+        detail=f"In progress holds {sizes.column_large:,} cards (informational)",
+    )
+    return [small, medium, large]
+
+
+def list_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    query = urlencode(LIST_FILTER, doseq=True)
+    described = "open, priority high or urgent, 50 a page"
+    small = get_probe(
+        client,
+        "list, filtered",
+        sizes.small,
+        f"/projects/{KEYS['small']}/issues/?{query}",
+        detail=described,
+        target=Target(max_ms=50),
+    )
+    large = get_probe(
+        client,
+        "list, filtered",
+        sizes.large,
+        f"/projects/{KEYS['large']}/issues/?{query}",
+        baseline=small,
+        detail=described,
+        target=Target(max_ms=50, same_queries=True),
+    )
+    probes = [small, large]
+    if connection.vendor == "postgresql":
+        term = search_term(dataset.projects["large"])
+        search = urlencode({"q": term, "per_page": "50"})
+        matches = _search_matches(dataset.projects["large"], term)
+        search_small = get_probe(
+            client,
+            "list, text search",
+            sizes.small,
+            f"/projects/{KEYS['small']}/issues/?{search}",
+            detail=f"q={term}",
+            target=Target(max_ms=50),
+        )
+        probes += [
+            search_small,
+            get_probe(
+                client,
+                "list, text search",
+                sizes.large,
+                f"/projects/{KEYS['large']}/issues/?{search}",
+                baseline=search_small,
+                detail=f"q={term}, {matches:,} matches",
+                target=Target(max_ms=50, same_queries=True),
+            ),
+        ]
+    return probes
+
+
+def _search_matches(project: Project, term: str) -> int:
+    from issues.filters import IssueFilter
+
+    return IssueFilter({"q": term}, project=project).qs.count()
+
+
+def admin_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    def path(role: str) -> str:
+        return f"/admin/issues/issue/?queue=triage&project={dataset.projects[role].pk}"
+
+    def triage_count(role: str) -> str:
+        count = dataset.projects[role].issues.filter(status__category=StatusCategory.TRIAGE)
+        return f"triage queue of {count.count():,} issues, oldest first"
+
+    small = get_probe(
+        client,
+        "admin triage changelist",
+        sizes.small,
+        path("small"),
+        detail=triage_count("small"),
+        target=Target(max_ms=150),
+    )
+    large = get_probe(
+        client,
+        "admin triage changelist",
+        sizes.large,
+        path("large"),
+        baseline=small,
+        detail=triage_count("large"),
+        target=Target(max_ms=150, same_queries=True),
+    )
+    return [small, large]
+
+
+def move_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    """A card from the top of "To do" into the middle of the first page of a column, and back
+    (untimed), so that the columns keep their sizes; the browser's HTMX request."""
+    project = dataset.projects["large"]
+    big, little = dataset.move_columns
+    todo = data.statuses_by_category(project)[StatusCategory.TODO]
+    path = f"/projects/{project.key}/board/move/"
+    board_path = f"/projects/{project.key}/board/"
+    state = {"version": ""}
+
+    def top_of(status, count: int) -> list[Issue]:
+        return list(Issue.objects.filter(project=project, status=status).order_by("rank")[:count])
+
+    def post(values: dict, source, target) -> HttpResponse:
+        values = {**values, f"loaded_{source.pk}": "50", f"loaded_{target.pk}": "50"}
+        headers = {"HX-Request": "true", "X-Board-Version": state["version"]}
+        return client.post(path, values, headers=headers)
+
+    def probe(target, size: int, baseline: Probe | None) -> Probe:
+        def run(count_queries: bool) -> Sample:
+            _route_exists(path)
+            if not state["version"]:
+                board = client.get(board_path)
+                _check(board, 200, board_path)
+                state["version"] = board.headers.get("X-Board-Version", "")
+            card, below = top_of(todo, 2)
+            place = top_of(target, 26)[-2:]
+            values = {"issue": card.number, "status": target.pk, "after": place[0].number}
+            if len(place) > 1:
+                values["before"] = place[1].number
+            response, sample = timed(count_queries, lambda: post(values, todo, target))
+            _check(response, 200, path)
+            state["version"] = response.headers.get("X-Board-Version", state["version"])
+            back = post(
+                {"issue": card.number, "status": todo.pk, "before": below.number}, target, todo
+            )
+            _check(back, 200, path)
+            state["version"] = back.headers.get("X-Board-Version", state["version"])
+            return sample
+
+        described = f"into “{target.name}”, {size:,} cards; HTMX, both columns re-rendered"
+        return Probe(
+            "card move",
+            size,
+            run,
+            baseline=baseline,
+            detail=described,
+            target=Target(max_ms=20)
+            if baseline is None
+            else Target(max_ms=20, max_ratio=1.3, same_queries=True),
+        )
+
+    small = probe(little, sizes.column_small, None)
+    return [small, probe(big, sizes.column_large, small)]
+
+
+# Running ---------------------------------------------------------------------------------------
+
+
+def run(
+    sizes: Sizes = FULL, options: Options | None = None, log: Callable[[str], None] = print
+) -> list[Result]:
+    """Build the data, run the chosen groups, and return the table's rows."""
+    options = options or Options()
+    log("Building data (bulk inserts)…")
+    dataset = build(sizes, options.groups, log)
+    client = Client()
+    client.force_login(data.bench_user())
+    results: list[Result] = []
+    plan = [
+        ("board", board_probes, options.repeat),
+        ("list", list_probes, options.repeat),
+        ("admin", admin_probes, options.repeat),
+        ("move", move_probes, options.move_repeat),
+    ]
+    for group, make, repeat in plan:
+        if group not in options.groups:
+            continue
+        log(f"Measuring {group}…")
+        try:
+            probes = make(client, dataset, sizes)
+        except Exception as error:
+            failed = Result(group, None)
+            _fail(failed, error)
+            results.append(failed)
+            continue
+        results += measure(probes, repeat=repeat, warmup=options.warmup)
+    if "export" in options.groups:
+        log("Measuring the CSV export (bench.export_bench)…")
+        results += export_results(sizes, options)
+    if "throughput" in options.groups:
+        from bench import throughput
+
+        log("Measuring throughput (gunicorn + wrk)…")
+        results += throughput.run(dataset, sizes, options, client, log)
+    return results
+
+
+def export_results(sizes: Sizes, options: Options) -> list[Result]:
+    """h5's export benchmark (bench/export_bench.py), in this table's shape."""
+    try:
+        from bench import export_bench
+
+        # Its responses are closed as a server closes them, which ends a "request": like the
+        # test client, keep that from closing the connection (it would, inside a transaction).
+        request_finished.disconnect(close_old_connections)
+        try:
+            rows = export_bench.run(
+                count=sizes.export, repeat=options.export_repeat, key=EXPORT_KEY
+            )
+        finally:
+            request_finished.connect(close_old_connections)
+    except Exception as error:
+        failed = Result("CSV export", sizes.export)
+        _fail(failed, error)
+        return [failed]
+    results = []
+    baseline = rows[0]["case"] if connection.vendor == "postgresql" else None
+    for row in rows:
+        memory = row["median"] is None
+        if memory:
+            target = f"< {export_bench.TARGET_RSS_GROWTH_MB} MB"
+        elif connection.vendor != "postgresql":
+            target = f"≥ {export_bench.TARGET_ROWS_PER_SECOND:,} rows/s"
+        elif row["case"] == baseline:
+            target = ""
+        else:
+            target = f"≥ {export_bench.TARGET_COPY_RATIO:g}× COPY"
+        is_baseline = row["case"] == baseline
+        results.append(
+            Result(
+                case=f"export: {row['case']}",
+                size=row["size"],
+                median_ms=None if memory else row["median"] * 1000,
+                queries=row["queries"],
+                ratio=None if memory or is_baseline else row["ratio"],
+                baseline=None if memory or is_baseline or not baseline else f"export: {baseline}",
+                target=target,
+                met=None if is_baseline else bool(row["ok"]),
+                detail=row["detail"],
+            )
+        )
+    return results

@@ -1,0 +1,142 @@
+"""The data the benchmark measures: projects of known sizes, built with bulk inserts.
+
+The issues themselves come from `manage.py seed_demo --issues N --project KEY` (the demo's
+realistic builder); until that command exists, from the export benchmark's bulk builder. Only
+the spread over statuses is then reshaped here (one UPDATE per column), so that the cases get
+columns of exactly the sizes they name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.db import connection, transaction
+from django.db.models.functions import Mod
+from django.utils import timezone
+
+from issues import operations
+from issues.models import Issue, Project, Role, Status, StatusCategory
+
+USERNAME = "bench-triager"
+# Columns the board shows unless asked (boards.board.HIDEABLE hides triage and canceled).
+BOARD_CATEGORIES = (
+    StatusCategory.BACKLOG,
+    StatusCategory.TODO,
+    StatusCategory.IN_PROGRESS,
+    StatusCategory.DONE,
+)
+
+
+@dataclass
+class Built:
+    project: Project
+    builder: str
+
+
+def bench_user():
+    """The person who browses: staff (the admin), not a superuser, admin of the bench projects.
+
+    Not a superuser, so that every request pays for the membership checks a real person does.
+    """
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=USERNAME,
+        defaults={"is_staff": True, "first_name": "Bench", "last_name": "Triager"},
+    )
+    if created:
+        user.set_unusable_password()  # Signed in by session only.
+        user.save()
+    return user
+
+
+def build_project(key: str, count: int) -> Built:
+    """A project of `count` issues (kept when it already has them: `--keep` re-runs are cheap)."""
+    project = Project.objects.filter(key=key).first()
+    if project is not None and project.issues.count() == count:
+        builder = "kept"
+    elif "seed_demo" in get_commands():
+        call_command("seed_demo", issues=count, project=key, verbosity=0)
+        project = Project.objects.get(key=key)
+        builder = "seed_demo"
+    else:
+        from bench.export_bench import build_issues
+
+        project = build_issues(key=key, count=count)
+        # Its ranks are placeholders ("00000042"); moves need real fractional-index keys.
+        with transaction.atomic():
+            operations.rebalance_ranks(project=project)
+        builder = "bench.export_bench.build_issues (seed_demo not available)"
+    operations.add_member(project=project, user=bench_user(), role=Role.ADMIN)
+    actual = project.issues.count()
+    if actual != count:
+        raise RuntimeError(f"{builder} built {actual} issues in {key}, not {count}.")
+    return Built(project, builder)
+
+
+def statuses_by_category(project: Project) -> dict[str, Status]:
+    """The first status of each category (the default workflow has one of each, plus review)."""
+    found: dict[str, Status] = {}
+    for status in project.statuses.order_by("position", "id"):
+        found.setdefault(status.category, status)
+    return found
+
+
+def _set_status(queryset, status: Status) -> int:
+    resolved = timezone.now() if status.is_closed else None
+    return queryset.update(status=status, resolved_at=resolved)
+
+
+def make_move_columns(project: Project, *, small: int, large: int) -> tuple[Status, Status]:
+    """Give the project a column of exactly `large` cards and one of exactly `small`.
+
+    Even numbers up to 2 × large go to the first in-progress column, odd numbers up to
+    2 × small to the second one (the default workflow's "In review"); whatever else was in
+    those two columns goes to "To do", where the moved card comes from.
+    """
+    in_progress = list(project.statuses.filter(category=StatusCategory.IN_PROGRESS))
+    if len(in_progress) < 2:
+        raise RuntimeError(f"{project.key} needs two in-progress columns (In progress, In review).")
+    big, little = in_progress[0], in_progress[1]
+    todo = statuses_by_category(project)[StatusCategory.TODO]
+    issues = Issue.objects.filter(project=project)
+    if issues.filter(status=big).count() == large and issues.filter(status=little).count() == small:
+        return big, little
+    if project.issues.count() < 2 * max(small, large):
+        raise RuntimeError(f"{project.key} is too small for columns of {small} and {large}.")
+    _set_status(issues.filter(status__in=[big, little]), todo)
+    parity = issues.alias(odd=Mod("number", 2))
+    _set_status(parity.filter(odd=0, number__lte=2 * large), big)
+    _set_status(parity.filter(odd=1, number__lte=2 * small), little)
+    return big, little
+
+
+def spread_over_board(project: Project) -> None:
+    """Every issue in a column the board shows, evenly: a board of N issues shows N cards
+    (as long as no column has more than the board's first page)."""
+    by_category = statuses_by_category(project)
+    columns = [by_category[category] for category in BOARD_CATEGORIES if category in by_category]
+    columns += [
+        status
+        for status in project.statuses.filter(category=StatusCategory.IN_PROGRESS)
+        if status not in columns
+    ]
+    issues = Issue.objects.filter(project=project).alias(slot=Mod("number", len(columns)))
+    for slot, status in enumerate(columns):
+        _set_status(issues.filter(slot=slot), status)
+
+
+def analyze() -> None:
+    """Fresh planner statistics and visibility maps, as autovacuum gives a live database.
+
+    Skipped inside a transaction (the smoke test's): VACUUM cannot run there.
+    """
+    if connection.in_atomic_block:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
