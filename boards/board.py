@@ -119,13 +119,25 @@ class Lane:
 
 
 @dataclass
+class Epic:
+    """An epic as the filter and the swimlane headers show it."""
+
+    pk: int
+    number: int
+    title: str
+    child_count: int
+    child_done_count: int
+
+
+@dataclass
 class Board:
     project: Project
     statuses: list[Status]  # every status, with counts
     columns: list[Column]  # the visible ones
     labels: list[Label]
-    epics: list[Issue]
+    epics: list[Epic]
     group: str = ""
+    filtered: bool = False
     lanes: list[Lane] = field(default_factory=list)
 
     @property
@@ -138,6 +150,25 @@ class Board:
         return [status for status in self.statuses if status.pk not in visible]
 
 
+def is_filtering(filterset) -> bool:
+    """Whether valid filters narrow the board (the ordering does not).
+
+    Unlike `IssueFilter.active`, an empty multiple choice of labels or statuses (cleaned to an
+    empty QuerySet) does not count as a filter.
+    """
+    if not filterset.is_bound or not filterset.is_valid():
+        return False
+    for name, value in filterset.form.cleaned_data.items():
+        if name == "order" or (isinstance(value, slice) and value == slice(None, None)):
+            continue
+        if isinstance(value, QuerySet):
+            if not value.query.is_empty():
+                return True
+        elif value:
+            return True
+    return False
+
+
 def filtered_issues(project: Project, filterset) -> QuerySet:
     """The project's issues that pass the filters, as a plain queryset to build on.
 
@@ -145,23 +176,29 @@ def filtered_issues(project: Project, filterset) -> QuerySet:
     those joins away from the label aggregate and the window functions below.
     """
     issues = Issue.objects.filter(project=project)
-    if filterset.is_bound and filterset.active:
+    if is_filtering(filterset):
         issues = issues.filter(pk__in=filterset.qs.order_by().values("pk"))
     return issues
 
 
 def load_statuses(project: Project, issues: QuerySet, *, filtered: bool) -> list[Status]:
-    """Every status of the project, with its whole-column count and the matching count/points."""
-    matching = Q(issues__in=issues.order_by().values("pk")) if filtered else Q()
+    """Every status of the project, with its whole-column count and the matching count/points.
+
+    The join names the project again so that PostgreSQL reads this project's issues through
+    its index instead of every issue of every project.
+    """
+    matching = Q(project_issues__in=issues.order_by().values("pk")) if filtered else None
     return list(
         project.statuses.annotate(
-            issue_total=Count("issues"),
-            match_count=Count("issues", filter=matching) if filtered else Count("issues"),
-            match_points=Sum("issues__estimate", filter=matching)
-            if filtered
-            else Sum("issues__estimate"),
-            last_update=Max("issues__updated_at"),
-        ).order_by("position", "pk")
+            project_issues=FilteredRelation("issues", condition=Q(issues__project=project))
+        )
+        .annotate(
+            issue_total=Count("project_issues"),
+            match_count=Count("project_issues", filter=matching),
+            match_points=Sum("project_issues__estimate", filter=matching),
+            last_update=Max("project_issues__updated_at"),
+        )
+        .order_by("position", "pk")
     )
 
 
@@ -235,13 +272,22 @@ def first_lane_card_ids(issues: QuerySet, status_ids: Sequence[int], group: str)
     )
 
 
+# What a card shows, and no more: a board builds hundreds of these rows.
+CARD_FIELDS = (
+    *("project_id", "number", "kind", "title", "status_id", "priority", "estimate", "rank"),
+    *("assignee__username", "assignee__first_name", "assignee__last_name"),
+    *("parent__number", "parent__title", "parent__kind", "parent__parent_id"),
+    *("parent__parent__number", "parent__parent__title", "parent__parent__kind"),
+)
+
+
 def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
     """The cards with what they show: assignee, epic (through parent and grandparent), labels
     (their ids, in `label_ids`; see `attach_labels`)."""
     cards = list(
         Issue.objects.filter(pk__in=ids)
         .select_related("assignee", "parent", "parent__parent")
-        .defer("description", "parent__description", "parent__parent__description")
+        .only(*CARD_FIELDS)
         .annotate(label_ids=IdList("labels__id"))
         .order_by("rank")
     )
@@ -252,7 +298,7 @@ def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
 
 def load_progress_and_epics(
     project: Project, cards: list[Issue], *, epic_progress: bool = False
-) -> list[Issue]:
+) -> list[Epic]:
     """Children progress ("2 / 5") of the cards, and every epic of the project.
 
     Only the children of what is shown are counted (a project's epics hold most of its issues:
@@ -277,16 +323,15 @@ def load_progress_and_epics(
                 filter=Q(counted_children__status__category=StatusCategory.DONE),
             ),
         )
-        .only("pk", "number", "title", "kind", "rank")
         .order_by("rank")
+        .values_list("pk", "number", "title", "kind", "child_count", "child_done_count")
     )
     progress = {}
     epics = []
-    for row in rows:
-        progress[row.pk] = (row.child_count, row.child_done_count)
-        if row.kind == Kind.EPIC:
-            row.project = project
-            epics.append(row)
+    for pk, number, title, kind, child_count, child_done_count in rows:
+        progress[pk] = (child_count, child_done_count)
+        if kind == Kind.EPIC:
+            epics.append(Epic(pk, number, title, child_count, child_done_count))
     for card in cards:
         card.child_count, card.child_done_count = progress.get(card.pk, (0, 0))
     return epics
@@ -326,14 +371,15 @@ def build_board(
     `only` restricts the cards to some columns (a move re-renders just those); `loaded` keeps
     as many cards in a column as the browser had loaded.
     """
+    filtered = is_filtering(filterset)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=filterset.active)
+    statuses = load_statuses(project, issues, filtered=filtered)
     columns = [Column(status) for status in visible_statuses(statuses, show)]
     if only is not None:
         columns = [column for column in columns if column.status.pk in only]
     labels = list(project.labels.all())
     if not columns:
-        return Board(project, statuses, columns, labels, [], group)
+        return Board(project, statuses, columns, labels, [], group, filtered)
 
     if group:
         ids = first_lane_card_ids(issues, [c.status.pk for c in columns], group)
@@ -348,7 +394,7 @@ def build_board(
     attach_labels(cards, labels)
     epics = load_progress_and_epics(project, cards, epic_progress=group == "epic")
 
-    board = Board(project, statuses, columns, labels, epics, group)
+    board = Board(project, statuses, columns, labels, epics, group, filtered)
     by_status = {column.status.pk: column for column in columns}
     for card in cards:
         by_status[card.status_id].cards.append(card)

@@ -38,6 +38,7 @@ from .board import (
     build_board,
     filtered_issues,
     fingerprint,
+    is_filtering,
     load_statuses,
     more_cards,
     statuses_version,
@@ -232,7 +233,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     # The new card goes at the bottom of its column; the column's header gets the new counts.
     filterset = IssueFilter(params, request=request, project=project)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=filterset.active)
+    statuses = load_statuses(project, issues, filtered=is_filtering(filterset))
     issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
     issue.above = (
         issues.filter(status=status, rank__lt=issue.rank)
@@ -324,12 +325,9 @@ def _render_context(
         "query": query,
         "group": group,
         "hideable": hideable,
-        "filtered": any(params.getlist(name) for name in FILTER_NAMES),
+        "filtered": board_data.filtered,
         "poll_interval": settings.BOARD_POLL_INTERVAL_MS,
     }
-
-
-FILTER_NAMES = ("q", "assignee", "label", "kind", "priority", "epic", "source")
 
 
 def filter_menus(filterset: IssueFilter, board_data: Board, params: QueryDict) -> list[dict]:
@@ -369,8 +367,8 @@ def move_buttons(statuses) -> dict[int, str]:
     return {
         current.pk: format_html_join(
             "",
-            '<button class="menu-button" type="submit" name="status" value="{}">'
-            '<span class="status-dot" style="--dot: {}" aria-hidden="true"></span>{}</button>',
+            '<button name="status" value="{}"><span class="status-dot" style="--dot:{}"></span>'
+            "{}</button>",
             ((s.pk, s.color, s.name) for s in statuses if s.pk != current.pk),
         )
         for current in statuses

@@ -141,17 +141,15 @@ def board_card(context, card) -> SafeString:
 def _move_menu(context, cache, card, key: str) -> str:
     """A <details> menu with a real form: a button per column, and "Move up/down" (without
     `status`, which then stays the card's column)."""
-    buttons = [context["column"].move_buttons]
+    reorder = []
     if getattr(card, "above", None):
-        buttons.append(
-            '<button class="menu-button" type="submit" name="before" '
-            f'value="{card.above}">Move up</button>'
-        )
+        reorder.append(("before", card.above, "Move up"))
     if getattr(card, "below", None):
-        buttons.append(
-            '<button class="menu-button" type="submit" name="after" '
-            f'value="{card.below}">Move down</button>'
-        )
+        reorder.append(("after", card.below, "Move down"))
+    buttons = [context["column"].move_buttons]
+    for index, (name, number, text) in enumerate(reorder):
+        css = ' class="menu-separated"' if index == 0 else ""
+        buttons.append(f'<button{css} name="{name}" value="{number}">{text}</button>')
     return (
         '<details class="menu card-menu"><summary class="card-menu-button" title="Move to…">'
         f'<span class="visually-hidden">Move {key} to…</span>{MENU_ICON}</summary>'

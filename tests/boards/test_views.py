@@ -11,7 +11,7 @@ from issues import operations
 from issues.models import Issue, IssueEvent, Kind, Priority, Role, Source
 from tests.factories import IssueFactory, LabelFactory, TransitionFactory, UserFactory
 
-from .conftest import bulk_issues
+from .builders import bulk_issues
 
 BOARD = "/projects/WEB/board/"
 MOVE = "/projects/WEB/board/move/"
@@ -693,3 +693,34 @@ def test_members_added_later_see_moves_they_may_make(client, project, issue):
     operations.add_member(project=project, user=newcomer, role=Role.MEMBER)
     client.force_login(newcomer)
     assert "move-form" in client.get(BOARD).content.decode()
+
+
+def test_invalid_filters_do_not_claim_to_filter(as_member, mixed):
+    html = as_member.get(BOARD, {"kind": "feature"}).content.decode()
+    assert "matching issue" not in html
+    assert len(card_numbers(html)) == len(mixed)
+
+
+def test_swimlane_cells_offer_more_cards(htmx_member, project, member, status):
+    doing = status("In progress")
+    issues = bulk_issues(project, PAGE_SIZE + 3, status=doing, actor=member)
+    html = htmx_member.get(BOARD, {"group": "priority"}).content.decode()
+    assert len(card_numbers(html)) == PAGE_SIZE
+    assert "Show more" in html
+    lane = str(issues[0].priority)
+    response = htmx_member.get(
+        COLUMN, {"column": doing.pk, "offset": PAGE_SIZE, "group": "priority", "lane": lane}
+    )
+    assert card_numbers(response.content.decode()) == [i.number for i in issues[PAGE_SIZE:]]
+    assert f'id="more-{doing.pk}-{lane}" hx-swap-oob="true"' in response.content.decode()
+
+
+def test_move_keeps_as_many_cards_as_the_browser_had_loaded(htmx_member, project, member, status):
+    todo, doing = status("To do"), status("In progress")
+    bulk_issues(project, 80, status=doing, actor=member)
+    issue = IssueFactory(project=project, actor=member, status=todo)
+    response = htmx_member.post(
+        MOVE, {"issue": issue.number, "status": doing.pk, f"loaded_{doing.pk}": "75"}
+    )
+    assert len(card_numbers(column_html(response, doing))) == 75
+    assert "Show 6 more" in column_html(response, doing)

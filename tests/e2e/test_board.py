@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from issues import operations
 from issues.models import Issue
+from tests.boards.builders import bulk_issues
 from tests.factories import IssueFactory
 
 BOARD = "/projects/WEB/board/"
@@ -173,3 +174,38 @@ def test_teammates_changes_appear_without_a_reload(
     )
     expect(page.locator(f"#card-{cards['busy'].number}")).to_contain_text("Speed up search a lot")
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_show_more_loads_the_rest_of_a_column(page, login, project, member, cards, status):
+    bulk_issues(project, 53, status=status("Backlog"), actor=member)
+    login(member)
+    page.goto(BOARD)
+    backlog = column(page, "Backlog")
+    expect(backlog.locator(".card")).to_have_count(50)
+    backlog.get_by_role("link", name="Show 3 more").click()
+    expect(backlog.locator(".card")).to_have_count(53)
+    expect(backlog.get_by_role("link", name=re.compile("Show"))).to_have_count(0)
+
+
+def test_the_board_does_not_refresh_under_a_drag(
+    page, login, member, other_member, cards, settings
+):
+    settings.BOARD_POLL_INTERVAL_MS = 200
+    login(member)
+    page.goto(BOARD)
+    polls = []
+    page.on(
+        "request", lambda request: polls.append(request.url) if "/board/" in request.url else None
+    )
+    card = page.locator(f"#card-{cards['login'].number}")
+    start = card.locator(".card-key").bounding_box()
+    page.mouse.move(start["x"] + 4, start["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 60, start["y"] + 40, steps=8)
+    polls.clear()
+    operations.update_issue(issue=cards["cart"], actor=other_member, changes={"title": "Changed"})
+    page.wait_for_timeout(1000)
+    assert polls == []
+    page.mouse.move(start["x"] + 4, start["y"] + 4, steps=8)
+    page.mouse.up()
+    expect(page.locator(f"#card-{cards['cart'].number}")).to_contain_text("Changed")
