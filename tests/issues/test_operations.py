@@ -769,6 +769,24 @@ def test_drop_into_a_gap_someone_else_filled_meanwhile_is_kept(project, member, 
     assert column(project, "To do") == ["A", "D", "C", "B"]
 
 
+def test_move_that_clashes_on_a_rank_recomputes_and_retries(
+    project, member, status, cards, monkeypatch
+):
+    """As if another move took the same key first: the unique index refuses, we try again."""
+    taken = fresh(cards["C"]).rank
+    real_key_between = operations.ranking.key_between
+    calls = []
+
+    def clashing_once(low, high):
+        calls.append((low, high))
+        return taken if len(calls) == 1 else real_key_between(low, high)
+
+    monkeypatch.setattr(operations.ranking, "key_between", clashing_once)
+    move(cards["D"], member, status("To do"), after=cards["A"], before=cards["B"])
+    assert len(calls) == 2
+    assert column(project, "To do") == ["A", "D", "B", "C"]
+
+
 def test_drop_next_to_a_deleted_card_is_refused(project, member, admin_user, status, cards):
     gone = cards["A"]
     operations.delete_issue(issue=gone, actor=admin_user)
