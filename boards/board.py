@@ -138,6 +138,7 @@ class Board:
     epics: list[Epic]
     group: str = ""
     filtered: bool = False
+    version: str = ""  # the live board's fingerprint of what this board shows
     lanes: list[Lane] = field(default_factory=list)
 
     @property
@@ -181,17 +182,21 @@ def filtered_issues(project: Project, filterset) -> QuerySet:
     return issues
 
 
-def load_statuses(project: Project, issues: QuerySet, *, filtered: bool) -> list[Status]:
+def load_statuses(
+    project: Project, issues: QuerySet, *, filtered: bool, only: set[int] | None = None
+) -> list[Status]:
     """Every status of the project, with its whole-column count and the matching count/points.
 
     The join names the project again so that PostgreSQL reads this project's issues through
-    its index instead of every issue of every project.
+    its index instead of every issue of every project. With `only`, just those columns are
+    counted (the others count 0): a move re-renders two columns, not the board.
     """
     matching = Q(project_issues__in=issues.order_by().values("pk")) if filtered else None
+    joined = Q(issues__project=project)
+    if only is not None:
+        joined &= Q(issues__status_id__in=only)
     return list(
-        project.statuses.annotate(
-            project_issues=FilteredRelation("issues", condition=Q(issues__project=project))
-        )
+        project.statuses.annotate(project_issues=FilteredRelation("issues", condition=joined))
         .annotate(
             issue_total=Count("project_issues"),
             match_count=Count("project_issues", filter=matching),
@@ -373,13 +378,14 @@ def build_board(
     """
     filtered = is_filtering(filterset)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=filtered)
+    statuses = load_statuses(project, issues, filtered=filtered, only=only)
+    version = statuses_version(statuses) if only is None else fingerprint(project)
     columns = [Column(status) for status in visible_statuses(statuses, show)]
     if only is not None:
         columns = [column for column in columns if column.status.pk in only]
     labels = list(project.labels.all())
     if not columns:
-        return Board(project, statuses, columns, labels, [], group, filtered)
+        return Board(project, statuses, columns, labels, [], group, filtered, version)
 
     if group:
         ids = first_lane_card_ids(issues, [c.status.pk for c in columns], group)
@@ -394,7 +400,7 @@ def build_board(
     attach_labels(cards, labels)
     epics = load_progress_and_epics(project, cards, epic_progress=group == "epic")
 
-    board = Board(project, statuses, columns, labels, epics, group, filtered)
+    board = Board(project, statuses, columns, labels, epics, group, filtered, version)
     by_status = {column.status.pk: column for column in columns}
     for card in cards:
         by_status[card.status_id].cards.append(card)

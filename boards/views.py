@@ -41,7 +41,6 @@ from .board import (
     is_filtering,
     load_statuses,
     more_cards,
-    statuses_version,
 )
 
 VERSION_HEADER = "X-Board-Version"
@@ -136,7 +135,7 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
         "move_action": _with_query(
             reverse("boards:move", args=[project.key]), urlsplit(board_path).query
         ),
-        "list_url": f"/projects/{project.key}/issues/",
+        "list_url": reverse("issues:list", args=[project.key]),
         "query": urlsplit(board_path).query,
     }
     context["column"].move_buttons = move_buttons(statuses)[status.pk]
@@ -175,8 +174,10 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     except Refused as refusal:
         return _refuse(request, project, params, refusal)
 
-    where = status.name if old_status.pk != status.pk else f"{status.name} (reordered)"
-    message = f"Moved {issue.key} to {where}."
+    if old_status.pk != status.pk:
+        message = f"Moved {issue.key} to {status.name}."
+    else:
+        message = f"Moved {issue.key} within {status.name}."
     if not request.htmx:
         messages.success(request, message)
         return redirect(_next_url(request, project), permanent=False)
@@ -233,7 +234,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     # The new card goes at the bottom of its column; the column's header gets the new counts.
     filterset = IssueFilter(params, request=request, project=project)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=is_filtering(filterset))
+    statuses = load_statuses(project, issues, filtered=is_filtering(filterset), only={status.pk})
     issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
     issue.above = (
         issues.filter(status=status, rank__lt=issue.rank)
@@ -255,7 +256,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     }
     response = render(request, "boards/board.html#added", context)
     if in_step:
-        response[VERSION_HEADER] = statuses_version(statuses)
+        response[VERSION_HEADER] = fingerprint(project)
     return response
 
 
@@ -312,15 +313,15 @@ def _render_context(
         "project": project,
         "board": board_data,
         "nav_section": "board",
-        "version": statuses_version(board_data.statuses),
+        "version": board_data.version,
         "board_url": reverse("boards:board", args=[project.key]),
         "board_path": board_path,
         "move_url": reverse("boards:move", args=[project.key]),
         "move_action": _with_query(reverse("boards:move", args=[project.key]), query),
         "add_action": _with_query(reverse("boards:add", args=[project.key]), query),
         "column_url": reverse("boards:column", args=[project.key]),
-        # The issue list (issue 5) shows a whole column without JavaScript.
-        "list_url": f"/projects/{project.key}/issues/",
+        # Without JavaScript, "Show more" opens the column in the issue list.
+        "list_url": reverse("issues:list", args=[project.key]),
         "clear_url": _with_query(reverse("boards:board", args=[project.key]), kept.urlencode()),
         "query": query,
         "group": group,

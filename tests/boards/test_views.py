@@ -724,3 +724,27 @@ def test_move_keeps_as_many_cards_as_the_browser_had_loaded(htmx_member, project
     )
     assert len(card_numbers(column_html(response, doing))) == 75
     assert "Show 6 more" in column_html(response, doing)
+
+
+def test_nothing_a_user_typed_runs_on_the_board(as_member, project, member, status):
+    payload = '<img src=x onerror="alert(1)">'
+    doing = status("In progress")
+    doing.name = f"Doing {payload}"
+    doing.save()
+    label = LabelFactory(project=project, name=f"L {payload}", description=payload)
+    member.first_name = payload
+    member.save()
+    epic = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title=f"E {payload}")
+    IssueFactory(
+        project=project,
+        actor=member,
+        title=f"T {payload}",
+        parent=epic,
+        labels=[label],
+        assignee=member,
+        status=doing,
+    )
+    for query in ({}, {"group": "epic"}, {"group": "assignee"}):
+        html = as_member.get(BOARD, query).content.decode()
+        assert payload not in html
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
