@@ -56,6 +56,10 @@ def build_project(key: str, count: int) -> Built:
     project = Project.objects.filter(key=key).first()
     if project is not None and project.issues.count() == count:
         builder = "kept"
+    elif project is not None:
+        # A kept bench database of another size: start this project again.
+        drop_project(project)
+        return build_project(key, count)
     elif "seed_demo" in get_commands():
         call_command("seed_demo", issues=count, project=key, verbosity=0)
         project = Project.objects.get(key=key)
@@ -73,6 +77,16 @@ def build_project(key: str, count: int) -> Built:
     if actual != count:
         raise RuntimeError(f"{builder} built {actual} issues in {key}, not {count}.")
     return Built(project, builder)
+
+
+@transaction.atomic
+def drop_project(project: Project) -> None:
+    """Delete a bench project and its issues (parents are protected: unlink them first)."""
+    issues = Issue.objects.filter(project=project)
+    issues.exclude(parent=None).update(parent=None)
+    Issue.labels.through.objects.filter(issue__project=project).delete()
+    issues.delete()
+    project.delete()
 
 
 def statuses_by_category(project: Project) -> dict[str, Status]:

@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--htmx", action="store_true", help="send HX-Request: true")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database-name", default="")
+    parser.add_argument("--all", action="store_true", help="show library frames too")
+    parser.add_argument(
+        "--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE the N slowest queries"
+    )
     args = parser.parse_args(argv)
 
     if connection.vendor == "postgresql":
@@ -59,13 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     with profiler:
         for _ in range(args.repeat):
             request()
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=args.all))
     with CaptureQueriesContext(connection) as queries:
         request()
     rows = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
     print(f"{len(rows)} queries, {sum(float(q['time']) for q in rows) * 1000:.1f} ms in all:")
     for query in rows:
         print(f"  {float(query['time']) * 1000:7.2f} ms  {query['sql'][:300]}")
+    for query in rows[: args.explain]:
+        print(f"\n{query['sql']}")
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+            print("\n".join(line for (line,) in cursor.fetchall()))
     return 0
 
 
