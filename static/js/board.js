@@ -36,12 +36,12 @@
 
   function sendMove(values, move) {
     pending = move;
+    stopPoll();
+    setSortable(false); // one move at a time: the next waits for this answer
     move.card.classList.add("is-moving");
-    var headers = {};
-    headers[VERSION] = version;
     // The board, not the card, sends it: the card is swapped away by the answer.
     htmx.ajax("POST", moveUrl + window.location.search, {
-      source: board, values: values, swap: "none", headers: headers
+      source: board, values: values, swap: "none"
     });
   }
 
@@ -86,8 +86,19 @@
       dragClass: "card-drag",
       scroll: true,
       bubbleScroll: true,
-      onStart: function () { dragging = true; board.classList.add("is-dragging"); },
+      onStart: function () {
+        dragging = true;
+        stopPoll();
+        board.classList.add("is-dragging");
+      },
       onEnd: onDragEnd
+    });
+  }
+
+  function setSortable(enabled) {
+    board.querySelectorAll(".card-list").forEach(function (list) {
+      var sortable = window.Sortable && Sortable.get(list);
+      if (sortable) sortable.option("disabled", !enabled);
     });
   }
 
@@ -109,6 +120,7 @@
     var form = event.target.closest(".move-form");
     if (!form || !board.contains(form)) return;
     event.preventDefault();
+    if (pending) return;
     var card = form.closest(".card");
     var values = {};
     new FormData(form, event.submitter).forEach(function (value, name) { values[name] = value; });
@@ -120,13 +132,23 @@
     sendMove(values, { card: card, focus: card.dataset.number });
   });
 
+  // Changes sent from this board carry the version it shows; the answer hands back the new one
+  // when nothing else had changed (else the next poll brings the board up to date).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb === "post" && board.contains(event.detail.elt) || event.detail.elt === board) {
+      event.detail.headers[VERSION] = version;
+    }
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail.xhr;
     var newVersion = xhr && xhr.getResponseHeader(VERSION);
-    if (newVersion && event.detail.successful) version = newVersion;
-    if (!pending || event.detail.elt !== board || event.detail.requestConfig.verb !== "post") return;
+    var post = event.detail.requestConfig && event.detail.requestConfig.verb === "post";
+    if (post && newVersion && event.detail.successful) version = newVersion;
+    if (!pending || event.detail.elt !== board || !post) return;
     var move = pending;
     pending = null;
+    setSortable(true);
     move.card.classList.remove("is-moving");
     if (event.detail.successful) {
       if (move.focus) {
@@ -196,12 +218,17 @@
     menu.querySelector("summary").classList.toggle("is-active", count > 0);
   });
 
-  // An invalid filter answers 400 with the board and the error: show it rather than nothing.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    if (event.detail.xhr.status === 400 && target && target.id === "board-body") {
+    if (!target || target.id !== "board-body") return;
+    // An invalid filter answers 400 with the board and the error: show it rather than nothing.
+    if (event.detail.xhr.status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+    }
+    // A poll that answers while a card is being dragged or moved waits for the next round.
+    if (event.detail.requestConfig.elt === poller && (dragging || pending)) {
+      event.detail.shouldSwap = false;
     }
   });
 
@@ -215,13 +242,21 @@
     return Boolean(active && current.contains(active) && active.matches("input, select, textarea"));
   }
 
+  // The poll has its own source element, so that it never queues behind (or drops) a move,
+  // and can be called off when a drag starts.
+  var poller = document.getElementById("board-poll");
+
   function poll() {
-    if (document.hidden || busy()) return;
+    if (document.hidden || busy() || !poller) return;
     var headers = {};
     headers[VERSION] = version;
     htmx.ajax("GET", window.location.pathname + window.location.search, {
-      source: board, target: "#board-body", swap: "outerHTML", headers: headers
+      source: poller, target: "#board-body", swap: "outerHTML", headers: headers
     });
+  }
+
+  function stopPoll() {
+    if (poller) htmx.trigger(poller, "htmx:abort");
   }
 
   setInterval(poll, pollInterval);
@@ -234,6 +269,6 @@
 
   htmx.onLoad(function (element) {
     initLists(element);
-    if (element.id === "board-body") board.classList.remove("is-dragging");
+    if (element.id === "board-body") version = bodyVersion(); // what the board now shows
   });
 })();

@@ -132,6 +132,9 @@ def test_a_filter_narrows_the_board_and_survives_a_reload(page, login, member, c
     expect(page.get_by_label("Filter by text")).to_have_value("cart")
     page.get_by_role("link", name="Clear filters").click()
     expect(page.locator(".card")).to_have_count(3)
+    page.go_back()
+    expect(page.locator(".card")).to_have_count(1)
+    expect(page.get_by_label("Filter by text")).to_have_value("cart")
 
 
 def test_checkbox_filters_and_swimlanes_go_into_the_url(page, login, member, cards):
