@@ -20,8 +20,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from . import ranking
@@ -43,6 +44,7 @@ from .models import (
 )
 
 RANK_RETRIES = 5
+REBALANCE_BATCH = 5000  # (id, rank) pairs per UPDATE: 10,000 parameters, within SQLite's limit
 
 DEFAULT_WORKFLOW = [
     # name, category, colour, is_default
@@ -446,17 +448,31 @@ def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def rebalance_ranks(*, project: Project) -> int:
-    """Give the project's issues evenly spaced short keys, keeping their order."""
+    """Give the project's issues evenly spaced short keys, keeping their order.
+
+    The new keys start with a character no current key starts with, so they cannot collide
+    with old ones under the unique index and one pass is enough; they are written in batches
+    of one UPDATE … FROM a list of (id, rank) pairs, which costs the same per row however big
+    the project is.
+    """
     Project.objects.select_for_update().filter(pk=project.pk).first()
-    ids = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", flat=True))
-    keys = ranking.evenly_spaced(len(ids))
-    # Two passes: no new key may collide with an old one while the unique index is checked.
-    for prefix in ("~", ""):
-        Issue.objects.bulk_update(
-            [Issue(pk=pk, rank=prefix + key) for pk, key in zip(ids, keys, strict=True)],
-            ["rank"],
-            batch_size=1000,
-        )
+    issues = Issue.objects.filter(project=project)
+    ids = list(issues.order_by("rank").values_list("pk", flat=True))
+    heads = set(
+        issues.annotate(head=Left("rank", 1)).order_by().values_list("head", flat=True).distinct()
+    )
+    keys = ranking.evenly_spaced(len(ids), skip_heads=heads)
+    table = connection.ops.quote_name(Issue._meta.db_table)
+    for start in range(0, len(ids), REBALANCE_BATCH):
+        pairs = list(zip(ids[start : start + REBALANCE_BATCH], keys[start:], strict=False))
+        placeholders = ", ".join(["(%s, %s)"] * len(pairs))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH new_rank (id, rank) AS (VALUES {placeholders}) "  # noqa: S608 (no input)
+                f"UPDATE {table} SET rank = new_rank.rank FROM new_rank "
+                f"WHERE {table}.id = new_rank.id",
+                [value for pair in pairs for value in pair],
+            )
     return len(ids)
 
 

@@ -8,6 +8,8 @@ over adds about one character per six inserts, which is when `rebalance` is due.
 The algorithm is the one of rocicorp/fractional-indexing (David Greenspan's), base 62.
 """
 
+from collections.abc import Collection
+
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BASE = len(DIGITS)
 _SMALLEST_INTEGER = "A" + "0" * 26
@@ -142,13 +144,22 @@ def key_between(a: str | None, b: str | None) -> str:
     return integer_a + _midpoint(fraction_a, None)
 
 
-def evenly_spaced(count: int) -> list[str]:
-    """`count` keys of equal length, spread evenly, with room between neighbours."""
+def evenly_spaced(count: int, *, skip_heads: Collection[str] = ()) -> list[str]:
+    """`count` keys of equal length, spread evenly, with room between neighbours.
+
+    The first character of a key (its head) says how long its integer part is, so keys whose
+    head is in `skip_heads` are never produced: rebalancing picks a head no current key has,
+    and its new keys then cannot collide with the old ones while they are being replaced.
+    """
     if count <= 0:
         return []
     width = 1
     while BASE**width < count * 64:  # about six free halvings between neighbours
         width += 1
+    while chr(ord("a") + width - 1) in skip_heads:
+        width += 1
+    if width > 26:
+        raise RankError("no free key length left for evenly spaced keys")
     head = chr(ord("a") + width - 1)
     step = BASE**width // (count + 1)
     return [head + _to_digits(step * (i + 1), width) for i in range(count)]

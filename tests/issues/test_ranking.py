@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,6 +146,17 @@ def test_evenly_spaced_keys_leave_room_between_neighbours(count):
     assert len(ranking.key_between(keys[-1], None)) <= len(keys[-1]) + 1
 
 
+def test_evenly_spaced_keys_avoid_the_heads_asked():
+    keys = ranking.evenly_spaced(10, skip_heads={"b", "c"})
+    assert {key[0] for key in keys} == {"d"}
+    assert keys == sorted(keys)
+
+
+def test_evenly_spaced_keys_run_out_of_heads_loudly():
+    with pytest.raises(ranking.RankError):
+        ranking.evenly_spaced(10, skip_heads=set(HEADS))
+
+
 def test_evenly_spaced_keys_are_short():
     assert len(ranking.evenly_spaced(100_000)[0]) <= 5
 
@@ -200,6 +212,28 @@ def test_rebalance_keeps_the_order_and_shortens_the_keys(project, member, status
         Issue.objects.filter(project=project).order_by("rank").values_list("rank", flat=True)
     )
     assert ranks == ranking.evenly_spaced(5)
+
+
+def test_rebalancing_again_keeps_the_order(project, member):
+    for _ in range(6):
+        IssueFactory(project=project, actor=member)
+    order = project_order(project)
+    for _ in range(3):
+        operations.rebalance_ranks(project=project)
+        assert project_order(project) == order
+    ranks = Issue.objects.filter(project=project).values_list("rank", flat=True)
+    assert max(len(rank) for rank in ranks) <= 4
+
+
+def test_rebalance_writes_in_batches_of_constant_cost(project, member, monkeypatch):
+    monkeypatch.setattr(operations, "REBALANCE_BATCH", 4)
+    for _ in range(10):
+        IssueFactory(project=project, actor=member)
+    order = project_order(project)
+    with CaptureQueriesContext(connection) as queries:
+        operations.rebalance_ranks(project=project)
+    assert len([q for q in queries.captured_queries if 'UPDATE "issues_issue"' in q["sql"]]) == 3
+    assert project_order(project) == order
 
 
 def test_rebalance_touches_only_its_project(project, member):
