@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
     )
     started = time.perf_counter()
+    load_before = os.getloadavg()
     try:
         with bench_database(args, log) as url:
             options.database_url = url
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                 "sizes": asdict(sizes),
                 "options": {k: v for k, v in asdict(options).items() if k != "database_url"},
                 "seconds": round(time.perf_counter() - started),
+                # Other processes' load makes wall-clock medians longer than the CPU times.
+                "load_average": {"start": load_before, "end": os.getloadavg()},
             }
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -171,9 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(report.markdown(results))
     report.write_json(args.json, results, **about)
-    log(
-        f"Wrote {args.json} ({about['seconds']} s in all). Timings are medians of a shared machine."
+    print(
+        f"\n{connection.vendor}, {os.cpu_count()} CPUs; load average (1 min) "
+        f"{about['load_average']['start'][0]:.1f} at the start, "
+        f"{about['load_average']['end'][0]:.1f} at the end."
     )
+    log(f"Wrote {args.json} ({about['seconds']} s in all).")
     return 0
 
 

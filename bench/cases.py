@@ -546,6 +546,15 @@ def run(
             results.append(failed)
             continue
         results += measure(probes, repeat=repeat, warmup=options.warmup)
+        if group == "list" and connection.vendor != "postgresql":
+            results.append(
+                Result(
+                    "list, text search",
+                    sizes.large,
+                    status="skipped",
+                    detail="PostgreSQL only (full-text search; SQLite matches substrings)",
+                )
+            )
     if "export" in options.groups:
         log("Measuring the CSV export (bench.export_bench)…")
         results += export_results(sizes, options)

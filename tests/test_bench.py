@@ -8,7 +8,7 @@ import json
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 
 from bench import cases, report
 from bench.throughput import parse_wrk
@@ -55,7 +55,11 @@ Transfer/sec:      1.20MB
 @pytest.fixture(scope="module")
 def bench_results(django_db_setup, django_db_blocker):
     """One tiny run of every group, shared by the tests (rolled back afterwards)."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The demo users' passwords would take seconds to hash with the production hasher.
+    fast_hashing = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    )
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
         options = cases.Options(repeat=2, warmup=1, move_repeat=2, export_repeat=1)
         yield cases.run(cases.TINY, options, log=lambda message: None)
         transaction.set_rollback(True)
@@ -72,8 +76,9 @@ def test_bench_reports_every_case(bench_results):
 
 
 def test_bench_pages_answer_and_are_timed(bench_results):
+    measured = PAGE_CASES + (SEARCH_CASES if connection.vendor == "postgresql" else [])
     for result in bench_results:
-        if (result.case, result.size) in PAGE_CASES + SEARCH_CASES:
+        if (result.case, result.size) in measured:
             assert result.status == "ok", (result.case, result.detail)
             assert result.median_ms > 0
             assert result.queries > 0
