@@ -14,6 +14,8 @@ Only the first `PAGE_SIZE` cards of a column (of a cell, in swimlanes) are loade
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +140,7 @@ class Board:
     epics: list[Epic]
     group: str = ""
     filtered: bool = False
-    version: str = ""  # the live board's fingerprint of what this board shows
+    version: str = ""  # the live board's fingerprint of what this board shows ("" unknown)
     lanes: list[Lane] = field(default_factory=list)
 
     @property
@@ -302,9 +304,9 @@ def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
 
 
 def load_progress_and_epics(
-    project: Project, cards: list[Issue], *, epic_progress: bool = False
+    project: Project, cards: list[Issue], *, epics: bool = True, epic_progress: bool = False
 ) -> list[Epic]:
-    """Children progress ("2 / 5") of the cards, and every epic of the project.
+    """Children progress ("2 / 5") of the cards, and (with `epics`) every epic of the project.
 
     Only the children of what is shown are counted (a project's epics hold most of its issues:
     counting all of them would make the board cost grow with the project); with
@@ -314,8 +316,11 @@ def load_progress_and_epics(
     counted = {card.pk for card in cards}
     if epic_progress:
         counted |= {lane_of(card, "epic") for card in cards} - {None}
+    wanted = Q(pk__in=counted) | Q(project=project, kind=Kind.EPIC) if epics else Q(pk__in=counted)
+    if not (epics or counted):
+        return []
     rows = (
-        Issue.objects.filter(Q(pk__in=counted) | Q(project=project, kind=Kind.EPIC))
+        Issue.objects.filter(wanted)
         .annotate(
             counted_children=FilteredRelation(
                 "children", condition=Q(children__parent_id__in=counted)
@@ -370,22 +375,25 @@ def build_board(
     group: str = "",
     only: set[int] | None = None,
     loaded: dict[int, int] | None = None,
+    with_epics: bool = True,
 ) -> Board:
     """The board as the template shows it.
 
     `only` restricts the cards to some columns (a move re-renders just those); `loaded` keeps
-    as many cards in a column as the browser had loaded.
+    as many cards in a column as the browser had loaded. The list of epics (for the epic
+    filter) is left out `with_epics=False`, unless the lanes are epics.
     """
     filtered = is_filtering(filterset)
     issues = filtered_issues(project, filterset)
     statuses = load_statuses(project, issues, filtered=filtered, only=only)
-    version = statuses_version(statuses) if only is None else fingerprint(project)
+    # With `only` the counts cover some columns: the caller knows the version.
+    board_version = statuses_version(statuses) if only is None else ""
     columns = [Column(status) for status in visible_statuses(statuses, show)]
     if only is not None:
         columns = [column for column in columns if column.status.pk in only]
     labels = list(project.labels.all())
     if not columns:
-        return Board(project, statuses, columns, labels, [], group, filtered, version)
+        return Board(project, statuses, columns, labels, [], group, filtered, board_version)
 
     if group:
         ids = first_lane_card_ids(issues, [c.status.pk for c in columns], group)
@@ -398,9 +406,11 @@ def build_board(
         ids = first_card_ids(issues, limits)
     cards = load_cards(project, ids)
     attach_labels(cards, labels)
-    epics = load_progress_and_epics(project, cards, epic_progress=group == "epic")
+    epics = load_progress_and_epics(
+        project, cards, epics=with_epics or group == "epic", epic_progress=group == "epic"
+    )
 
-    board = Board(project, statuses, columns, labels, epics, group, filtered, version)
+    board = Board(project, statuses, columns, labels, epics, group, filtered, board_version)
     by_status = {column.status.pk: column for column in columns}
     for card in cards:
         by_status[card.status_id].cards.append(card)
@@ -470,7 +480,7 @@ def more_cards(
     cards = load_cards(project, issues.order_by("rank").values("pk")[start : offset + PAGE_SIZE])
     above = cards.pop(0).number if offset > 0 and cards else None
     attach_labels(cards, project.labels.all())
-    load_progress_and_epics(project, cards)
+    load_progress_and_epics(project, cards, epics=False)
     link_neighbours(cards, above)
     remaining = max(issues.count() - offset - len(cards), 0)
     return cards, remaining
@@ -478,19 +488,43 @@ def more_cards(
 
 def fingerprint(project: Project) -> str:
     """Changes whenever an issue of the project is created, changed or deleted: the live board
-    compares it instead of re-sending the board when nothing changed."""
+    compares it instead of re-sending the board when nothing changed.
+
+    It is the number of the project's issues and the time of the latest change ("812-<µs>").
+    """
     stats = Issue.objects.filter(project=project).aggregate(
         count=Count("pk"), last=Max("updated_at")
     )
-    return _version(stats["count"], stats["last"])
+    return version(stats["count"], stats["last"])
 
 
 def statuses_version(statuses: Iterable[Status]) -> str:
     """The same fingerprint, from the statuses' counts that the board loads anyway."""
     statuses = list(statuses)
     lasts = [status.last_update for status in statuses if status.last_update is not None]
-    return _version(sum(status.issue_total for status in statuses), max(lasts, default=None))
+    return version(sum(status.issue_total for status in statuses), max(lasts, default=None))
 
 
-def _version(count: int, last) -> str:
-    return f"{count}-{last.timestamp() if last else 0:.6f}"
+def version(count: int, last: datetime.datetime | None) -> str:
+    micro = 0 if last is None else calendar.timegm(last.utctimetuple()) * 10**6 + last.microsecond
+    return f"{count}-{micro}"
+
+
+def parse_version(text: str | None) -> tuple[int, datetime.datetime | None] | None:
+    """(count, latest change) of a version a browser sent, or None if it is not one."""
+    count, _, micro = (text or "").partition("-")
+    if not (count.isdigit() and micro.isdigit()) or len(micro) > 20:
+        return None
+    micro = int(micro)
+    if not micro:
+        return int(count), None
+    seconds, fraction = divmod(micro, 10**6)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    return int(count), moment.replace(microsecond=fraction)
+
+
+def unchanged_since(project: Project, last: datetime.datetime | None) -> bool:
+    """Whether no issue of the project was created or changed after `last` (deletions do not
+    show here; they change the count, which the next poll compares). One index lookup."""
+    issues = Issue.objects.filter(project=project)
+    return not (issues.filter(updated_at__gt=last) if last else issues).exists()

@@ -41,6 +41,9 @@ from .board import (
     is_filtering,
     load_statuses,
     more_cards,
+    parse_version,
+    unchanged_since,
+    version,
 )
 
 VERSION_HEADER = "X-Board-Version"
@@ -88,11 +91,12 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     known = request.headers.get(VERSION_HEADER)
     if request.htmx and known and known == fingerprint(project):
         return HttpResponse(status=204)
-    context, status = board_context(request, project, request.GET)
-    if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "boards/board.html#board", context, status=status)
-    else:
+    whole_page = not request.htmx or request.htmx.history_restore_request
+    context, status = board_context(request, project, request.GET, toolbar=whole_page)
+    if whole_page:
         response = render(request, "boards/board.html", context, status=status)
+    else:
+        response = render(request, "boards/board.html#board", context, status=status)
     response[VERSION_HEADER] = context["version"]
     return response
 
@@ -162,8 +166,8 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         reorder = not request.POST.get("status") and (after or before)
         status = issue.status if reorder else _status(project, request.POST.get("status"))
         old_status = issue.status
-        in_step = _in_step(request, project)
-        _run(
+        known = _known_version(request, project)
+        moved = _run(
             operations.move_issue,
             issue=issue,
             actor=request.user,
@@ -194,14 +198,18 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         group=group,
         only=None if group else {old_status.pk, status.pk},
         loaded=loaded,
+        with_epics=False,
     )
     context = {
         **_render_context(request, project, params, board_data),
         "announcement": message,
     }
     response = render(request, "boards/board.html#changed", context)
-    if in_step:
-        response[VERSION_HEADER] = context["version"]
+    if group:
+        response[VERSION_HEADER] = board_data.version  # the whole board was re-rendered
+    elif known:
+        count, last = known
+        response[VERSION_HEADER] = version(count, max(filter(None, (last, moved.updated_at))))
     return response
 
 
@@ -215,7 +223,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to add issues.", 403)
         status = _status(project, request.POST.get("status"))
-        in_step = _in_step(request, project)
+        known = _known_version(request, project)
         issue = _run(
             operations.create_issue,
             project=project,
@@ -255,8 +263,8 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
         "announcement": message,
     }
     response = render(request, "boards/board.html#added", context)
-    if in_step:
-        response[VERSION_HEADER] = fingerprint(project)
+    if known:
+        response[VERSION_HEADER] = version(known[0] + 1, issue.updated_at)
     return response
 
 
@@ -279,12 +287,15 @@ def board_options(params: QueryDict) -> tuple[set[str], str, list[str]]:
     return show, group, errors
 
 
-def board_context(request: HttpRequest, project: Project, params: QueryDict) -> tuple[dict, int]:
+def board_context(
+    request: HttpRequest, project: Project, params: QueryDict, *, toolbar: bool = True
+) -> tuple[dict, int]:
+    """The board and, for a whole page (`toolbar`), what its filter bar offers."""
     filterset = IssueFilter(params, request=request, project=project)
     show, group, errors = board_options(params)
     if not filterset.is_valid():
         errors.insert(0, error_message(filterset))
-    board_data = build_board(project, filterset, show=show, group=group)
+    board_data = build_board(project, filterset, show=show, group=group, with_epics=toolbar)
     context = _render_context(request, project, params, board_data)
     context["errors"] = errors
     context["filterset"] = filterset
@@ -439,11 +450,14 @@ def _neighbour(project: Project, value: str | None) -> Issue | None:
     return issue
 
 
-def _in_step(request: HttpRequest, project: Project) -> bool:
-    """Whether the browser showed the latest board before this change: then the version after
-    it can be handed back, and the next poll stays quiet."""
-    known = request.headers.get(VERSION_HEADER)
-    return bool(known) and known == fingerprint(project)
+def _known_version(request: HttpRequest, project: Project):
+    """The version the browser's board showed, if nothing has changed since: then the version
+    after this change can be handed back, and the next poll stays quiet. Else None, and the
+    next poll brings the board up to date."""
+    known = parse_version(request.headers.get(VERSION_HEADER))
+    if known is None or not unchanged_since(project, known[1]):
+        return None
+    return known
 
 
 def _run(operation: Callable, **kwargs):

@@ -3,10 +3,16 @@
 import pytest
 from django.test import RequestFactory
 
-from boards.board import build_board, fingerprint, is_filtering, statuses_version
+from boards.board import (
+    build_board,
+    fingerprint,
+    is_filtering,
+    parse_version,
+    statuses_version,
+)
 from issues import operations
 from issues.filters import IssueFilter
-from issues.models import Kind
+from issues.models import Issue, Kind
 from tests.factories import IssueFactory
 
 
@@ -71,3 +77,18 @@ def test_subtasks_sit_in_their_storys_epic_lane(project, member):
         story.pk,
         subtask.pk,
     }
+
+
+def test_a_version_reads_back_to_its_count_and_time(project, member, issue):
+    count, last = parse_version(fingerprint(project))
+    assert count == 1
+    assert last == Issue.objects.get(pk=issue.pk).updated_at
+
+
+@pytest.mark.parametrize("text", [None, "", "abc", "1-", "-5", "1-2-3", "1-" + "9" * 30, "½-1"])
+def test_anything_else_is_not_a_version(text):
+    assert parse_version(text) is None
+
+
+def test_an_empty_project_has_a_version_too(project):
+    assert parse_version(fingerprint(project)) == (0, None)

@@ -645,6 +645,30 @@ def test_poll_after_a_teammates_change_gets_the_board(htmx_member, project, issu
     assert response["X-Board-Version"] != version
 
 
+@pytest.mark.parametrize("version", ["", "nonsense", "1-2-3"])
+def test_poll_with_a_strange_version_gets_the_board(htmx_member, issue, version):
+    response = htmx_member.get(BOARD, headers={"X-Board-Version": version})
+    assert response.status_code == 200
+    assert card_numbers(response.content.decode()) == [issue.number]
+
+
+def test_poll_after_an_own_move_and_a_deletion_gets_the_board(
+    htmx_member, project, member, admin_user, issue, status
+):
+    other = IssueFactory(project=project, actor=member)
+    version = htmx_member.get(BOARD)["X-Board-Version"]
+    operations.delete_issue(issue=other, actor=admin_user)
+    moved = htmx_member.post(
+        MOVE,
+        {"issue": issue.number, "status": status("Done").pk},
+        headers={"X-Board-Version": version},
+    )
+    # The deletion went unseen by the move; the count tells the next poll.
+    response = htmx_member.get(BOARD, headers={"X-Board-Version": moved["X-Board-Version"]})
+    assert response.status_code == 200
+    assert card_numbers(response.content.decode()) == [issue.number]
+
+
 def test_poll_notices_a_deleted_issue(htmx_member, project, issue, admin_user):
     version = htmx_member.get(BOARD)["X-Board-Version"]
     operations.delete_issue(issue=issue, actor=admin_user)
