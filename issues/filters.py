@@ -27,6 +27,9 @@ ORDERING_FIELDS = (
     ("created_at", "created"),
     ("updated_at", "updated"),
 )
+# The list's order when no ?order= is given (the list and the CSV export both use it): most
+# recently updated first, the newest number breaking ties so that pages and files are stable.
+DEFAULT_LIST_ORDER = ("-updated_at", "-number")
 ME, NOBODY = "me", "none"
 # Full-text search on PostgreSQL: the text search configuration, and the name of the relevance
 # annotation that `q` adds (the list orders by it when no explicit order is given).
