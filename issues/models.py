@@ -324,7 +324,9 @@ class Issue(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STORY)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
-    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="issues")
+    # RESTRICT, not PROTECT: a status or parent with issues cannot be deleted by itself, but a
+    # project can be, with all of its statuses and issues together.
+    status = models.ForeignKey(Status, on_delete=models.RESTRICT, related_name="issues")
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -342,7 +344,7 @@ class Issue(models.Model):
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="issues")
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children"
     )
     estimate = models.PositiveSmallIntegerField(
         null=True,

@@ -7,6 +7,7 @@ database refuses the same bad row when something bypasses validation.
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import RestrictedError
 
 from issues import operations
 from issues.models import (
@@ -490,6 +491,26 @@ def test_database_refuses_an_epic_with_a_parent(epic, story):
 
 def test_database_refuses_a_subtask_without_parent(issue):
     refused_by_database(lambda: Issue.objects.filter(pk=issue.pk).update(kind=Kind.SUBTASK))
+
+
+def test_status_with_issues_cannot_be_deleted(issue):
+    with pytest.raises(RestrictedError):
+        issue.status.delete()
+    assert Issue.objects.filter(pk=issue.pk).exists()
+
+
+def test_parent_with_children_cannot_be_deleted_directly(epic, story):
+    with pytest.raises(RestrictedError):
+        epic.delete()
+    assert Issue.objects.filter(pk=epic.pk).exists()
+
+
+def test_deleting_a_project_deletes_its_workflow_and_issues(project, subtask):
+    operations.add_comment(issue=subtask, actor=subtask.reporter, body="Done on staging.")
+    project.delete()
+    assert not Issue.objects.exists()
+    assert not Status.objects.exists()
+    assert not Label.objects.exists()
 
 
 def test_epic_of_an_epic_is_none(epic):
