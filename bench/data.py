@@ -114,6 +114,10 @@ def make_move_columns(project: Project, *, small: int, large: int) -> tuple[Stat
         raise RuntimeError(f"{project.key} needs two in-progress columns (In progress, In review).")
     big, little = in_progress[0], in_progress[1]
     todo = statuses_by_category(project)[StatusCategory.TODO]
+    # Nothing but the column's size may differ between the cases: no WIP limit refuses a move,
+    # no transition rule forbids one.
+    project.statuses.filter(pk__in=[big.pk, little.pk, todo.pk]).update(wip_limit=None)
+    project.transitions.all().delete()
     issues = Issue.objects.filter(project=project)
     if issues.filter(status=big).count() == large and issues.filter(status=little).count() == small:
         return big, little
