@@ -27,7 +27,11 @@ PAGE_CASES = [
     ("card move", cases.TINY.column_small),
     ("card move", cases.TINY.column_large),
 ]
-SEARCH_CASES = [("list, text search", cases.TINY.small), ("list, text search", cases.TINY.large)]
+SEARCH_CASES = [
+    ("list, text search", cases.TINY.small),
+    ("list, text search", cases.TINY.large),
+    ("list, text search, common word", cases.TINY.large),
+]
 THROUGHPUT_CASES = [
     "throughput: /healthz (ceiling)",
     "throughput: board",
