@@ -153,25 +153,6 @@ class Board:
         return [status for status in self.statuses if status.pk not in visible]
 
 
-def is_filtering(filterset) -> bool:
-    """Whether valid filters narrow the board (the ordering does not).
-
-    Unlike `IssueFilter.active`, an empty multiple choice of labels or statuses (cleaned to an
-    empty QuerySet) does not count as a filter.
-    """
-    if not filterset.is_bound or not filterset.is_valid():
-        return False
-    for name, value in filterset.form.cleaned_data.items():
-        if name == "order" or (isinstance(value, slice) and value == slice(None, None)):
-            continue
-        if isinstance(value, QuerySet):
-            if not value.query.is_empty():
-                return True
-        elif value:
-            return True
-    return False
-
-
 def filtered_issues(project: Project, filterset) -> QuerySet:
     """The project's issues that pass the filters, as a plain queryset to build on.
 
@@ -179,7 +160,7 @@ def filtered_issues(project: Project, filterset) -> QuerySet:
     those joins away from the label aggregate and the window functions below.
     """
     issues = Issue.objects.filter(project=project)
-    if is_filtering(filterset):
+    if filterset.active:
         issues = issues.filter(pk__in=filterset.qs.order_by().values("pk"))
     return issues
 
@@ -383,7 +364,7 @@ def build_board(
     as many cards in a column as the browser had loaded. The list of epics (for the epic
     filter) is left out `with_epics=False`, unless the lanes are epics.
     """
-    filtered = is_filtering(filterset)
+    filtered = filterset.active
     issues = filtered_issues(project, filterset)
     statuses = load_statuses(project, issues, filtered=filtered, only=only)
     # With `only` the counts cover some columns: the caller knows the version.

@@ -38,7 +38,6 @@ from .board import (
     build_board,
     filtered_issues,
     fingerprint,
-    is_filtering,
     load_statuses,
     more_cards,
     parse_version,
@@ -242,7 +241,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     # The new card goes at the bottom of its column; the column's header gets the new counts.
     filterset = IssueFilter(params, request=request, project=project)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=is_filtering(filterset), only={status.pk})
+    statuses = load_statuses(project, issues, filtered=filterset.active, only={status.pk})
     issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
     issue.above = (
         issues.filter(status=status, rank__lt=issue.rank)

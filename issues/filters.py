@@ -98,9 +98,7 @@ class IssueFilter(django_filters.FilterSet):
         if not self.is_bound or not self.is_valid():
             return False
         return any(
-            value not in (None, "", [], ()) and name != "order"
-            for name, value in self.form.cleaned_data.items()
-            if not (isinstance(value, slice) and value.start is None and value.stop is None)
+            name != "order" and _has_value(value) for name, value in self.form.cleaned_data.items()
         )
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -159,10 +157,18 @@ class IssueFilter(django_filters.FilterSet):
         return queryset
 
 
+def _has_value(value) -> bool:
+    if isinstance(value, QuerySet):
+        return not value.query.is_empty()  # An empty multiple choice, without a query.
+    if isinstance(value, slice):
+        return value.start is not None or value.stop is not None  # A date range.
+    return value not in (None, "", [], ())
+
+
 def error_message(filterset: IssueFilter) -> str:
-    """The filter form's errors as one sentence, for a 400 answer or a notice."""
+    """The filter form's errors as sentences, for a 400 answer or a notice."""
     parts = []
     for name, errors in filterset.form.errors.items():
         label = filterset.form.fields[name].label if name in filterset.form.fields else name
         parts.append(f"{label}: {' '.join(errors)}")
-    return "Invalid filter. " + "; ".join(parts)
+    return "Invalid filter. " + " ".join(parts)

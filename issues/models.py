@@ -207,6 +207,8 @@ class Transition(models.Model):
         return f"{self.from_status} → {self.to_status}"
 
     def clean(self) -> None:
+        if self.from_status_id is None or self.to_status_id is None:
+            return  # The missing field reports itself.
         for status in (self.from_status, self.to_status):
             if status.project_id != self.project_id:
                 raise ValidationError(
@@ -394,6 +396,10 @@ class Issue(models.Model):
             models.Index(fields=["project", "-created_at"], name="issue_created_idx"),
             models.Index(fields=["project", "assignee"], name="issue_assignee_idx"),
             models.Index(fields=["project", "priority"], name="issue_priority_idx"),
+            # The epic filter's choices and kind filters.
+            models.Index(fields=["project", "kind"], name="issue_kind_idx"),
+            # The admin's date hierarchy and "newest first" across projects.
+            models.Index(fields=["-created_at"], name="issue_created_all_idx"),
         ]
 
     def __str__(self) -> str:

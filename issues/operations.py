@@ -627,6 +627,10 @@ def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -
         if rank is not None:
             issue.rank = rank
             update_fields.append("rank")
+            if not insert and "updated_at" not in update_fields:
+                # A reorder is a change too: open boards notice it by updated_at.
+                issue.updated_at = timezone.now()
+                update_fields.append("updated_at")
         if not insert and not update_fields:
             return
         try:

@@ -6,7 +6,6 @@ from django.test import RequestFactory
 from boards.board import (
     build_board,
     fingerprint,
-    is_filtering,
     parse_version,
     statuses_version,
 )
@@ -27,14 +26,14 @@ def filterset(project, user, **params):
     [{}, {"q": ""}, {"label": []}, {"order": "title"}, {"created_after": ""}, {"assignee": ""}],
 )
 def test_empty_values_do_not_count_as_filters(project, member, params):
-    assert not is_filtering(filterset(project, member, **params))
+    assert not filterset(project, member, **params).active
 
 
 @pytest.mark.parametrize(
     "params", [{"q": "login"}, {"label": "Bug fix"}, {"kind": "bug"}, {"assignee": "me"}]
 )
 def test_chosen_values_count_as_filters(project, member, params):
-    assert is_filtering(filterset(project, member, **params))
+    assert filterset(project, member, **params).active
 
 
 def test_invalid_filters_do_not_narrow_the_board(project, member, issue):

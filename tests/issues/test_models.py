@@ -201,6 +201,13 @@ def test_transition_to_the_same_status_is_refused(project, status):
     assert error.value.messages == ["A transition goes to another status."]
 
 
+def test_transition_without_a_target_reports_the_missing_field_only(project, status):
+    transition = Transition(project=project, from_status=status("To do"))
+    with pytest.raises(ValidationError) as error:
+        transition.full_clean()
+    assert set(error.value.message_dict) == {"to_status"}
+
+
 def test_database_refuses_a_duplicate_transition(project, status):
     Transition.objects.create(
         project=project, from_status=status("To do"), to_status=status("Done")

@@ -651,6 +651,15 @@ def test_reorder_writes_one_issue_row(project, member, status):
     assert len(issue_updates(queries)) == 1
 
 
+def test_reorder_touches_updated_at_so_open_boards_notice_it(project, member, status):
+    cards = [IssueFactory(project=project, actor=member) for _ in range(3)]
+    before = fresh(cards[2]).updated_at
+    move(cards[2], member, status("To do"), before=fresh(cards[0]))
+    moved = fresh(cards[2])
+    assert moved.updated_at > before
+    assert moved.version == cards[2].version  # A reorder does not make open edit forms stale.
+
+
 def test_move_query_count_does_not_grow_with_the_column(project, member, status):
     def queries_for_a_move() -> int:
         cards = list(Issue.objects.filter(project=project).order_by("rank"))
