@@ -1,0 +1,118 @@
+"""Every project URL × {anonymous, outsider, viewer, member, admin}.
+
+Outsiders get 404 (a private project's existence is not revealed), viewers 403 on writes,
+anonymous users a login redirect. The table is checked against the URL configuration, so a new
+project URL without a row here fails this test.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from issues.models import Role
+
+from .factories import CommentFactory, IssueFactory
+
+VIEWER, MEMBER, ADMIN = Role.VIEWER, Role.MEMBER, Role.ADMIN
+AUTHOR = "author"  # Only the comment's author (a member here), whatever else their role.
+
+# url name → [(method, minimum role)]
+ROWS = {
+    "boards:board": [("get", VIEWER)],
+    "boards:column": [("get", VIEWER)],
+    "boards:move": [("post", MEMBER)],
+    "boards:add": [("post", MEMBER)],
+    "issues:list": [("get", VIEWER)],
+    "issues:export": [("get", VIEWER)],
+    "issues:create": [("get", MEMBER), ("post", MEMBER)],
+    "issues:parent_field": [("get", MEMBER)],
+    "issues:bulk": [("post", MEMBER)],
+    "issues:detail": [("get", VIEWER)],
+    "issues:field": [("post", MEMBER)],
+    "issues:delete": [("post", ADMIN)],
+    "issues:comment_add": [("post", MEMBER)],
+    "issues:comment_edit": [("post", AUTHOR)],
+    "issues:comment_delete": [("post", MEMBER)],
+}
+ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
+
+
+def project_url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    pattern.namespace or namespace,
+                )
+            elif isinstance(pattern, URLPattern) and prefix.startswith("projects/"):
+                names.add(f"{namespace}:{pattern.name}")
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_project_url_has_a_row():
+    assert project_url_names() == set(ROWS)
+
+
+def url_for(name: str, issue, comment) -> str:
+    kwargs = {"key": issue.project.key}
+    if name in {"issues:detail", "issues:delete", "issues:comment_add"}:
+        kwargs["number"] = issue.number
+    elif name == "issues:field":
+        kwargs.update(number=issue.number, field="priority")
+    elif name in {"issues:comment_edit", "issues:comment_delete"}:
+        kwargs.update(number=issue.number, comment_id=comment.pk)
+    return reverse(name, kwargs=kwargs)
+
+
+CASES = [(name, method, minimum) for name, rows in ROWS.items() for method, minimum in rows]
+
+
+@pytest.fixture
+def world(project, admin_user, member, viewer, outsider):
+    issue = IssueFactory(project=project, actor=member, title="Login page times out")
+    comment = CommentFactory(issue=issue, author=member, body="Seen on staging too.")
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "viewer": viewer,
+        "member": member,
+        "admin": admin_user,
+        "issue": issue,
+        "comment": comment,
+    }
+
+
+@pytest.mark.parametrize(("name", "method", "minimum"), CASES)
+@pytest.mark.parametrize("who", ["anonymous", "outsider", "viewer", "member", "admin"])
+def test_access(client, world, who, name, method, minimum):
+    user = world[who]
+    if user is not None:
+        client.force_login(user)
+    url = url_for(name, world["issue"], world["comment"])
+    response = getattr(client, method)(url)
+    role = {
+        "anonymous": None,
+        "outsider": None,
+        "viewer": VIEWER,
+        "member": MEMBER,
+        "admin": ADMIN,
+    }[who]
+
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif who == "outsider":
+        assert response.status_code == 404
+    elif minimum == AUTHOR:
+        assert (response.status_code == 403) == (user != world["comment"].author)
+    elif ROLE_RANK[role] < ROLE_RANK[minimum]:
+        assert response.status_code == 403
+    else:
+        # Allowed: an empty POST may be refused as bad input (4xx), but never 403/404/5xx.
+        assert response.status_code not in (403, 404)
+        assert response.status_code < 500
