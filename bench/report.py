@@ -75,10 +75,12 @@ requests/s against the target); q: SQL queries of one request."""
 
 
 def markdown(results: Iterable[Result]) -> str:
-    """The same table in Markdown, for the README's Performance section."""
-    out = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    """The same table in Markdown, for the README's Performance section (details included)."""
+    columns = (*COLUMNS, "detail")
+    out = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for result in results:
-        out.append("| " + " | ".join(cell.replace("|", "/") for cell in cells(result)) + " |")
+        row = [*cells(result), result.detail]
+        out.append("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
     return "\n".join(out)
 
 
