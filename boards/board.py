@@ -509,3 +509,89 @@ def unchanged_since(project: Project, last: datetime.datetime | None) -> bool:
     show here; they change the count, which the next poll compares). One index lookup."""
     issues = Issue.objects.filter(project=project)
     return not (issues.filter(updated_at__gt=last) if last else issues).exists()
+
+
+def load_headers(project: Project, issues: QuerySet, *, filtered: bool, only: set[int]):
+    """Every status of the project, with the counts and points of the `only` columns (the
+    others count 0): the headers a move changed.
+
+    Just COUNT and SUM(estimate) per (project, status): PostgreSQL answers them from the
+    covering index issue_column_totals_idx without reading the rows (no MAX(updated_at), which
+    only the board's version needs, and a move knows its version).
+    """
+    totals = {
+        row["status_id"]: row
+        for row in Issue.objects.filter(project=project, status_id__in=only)
+        .values("status_id")
+        .annotate(total=Count("pk"), points=Sum("estimate"))
+        .order_by()
+    }
+    if filtered:
+        matching = {
+            row["status_id"]: row
+            for row in issues.filter(status_id__in=only)
+            .values("status_id")
+            .annotate(total=Count("pk"), points=Sum("estimate"))
+            .order_by()
+        }
+    else:
+        matching = totals
+    statuses = list(project.statuses.order_by("position", "pk"))
+    for status in statuses:
+        whole = totals.get(status.pk, {})
+        match = matching.get(status.pk, {})
+        status.issue_total = whole.get("total", 0)
+        status.match_count = match.get("total", 0)
+        status.match_points = match.get("points")
+        status.last_update = None
+    return statuses
+
+
+def window(issues: QuerySet, status_id: int, rank: str, *, inclusive: bool = False):
+    """The numbers of the two cards above `rank` and of the two at or below it, in rank
+    order: two index range scans whatever the size of the column."""
+    column = issues.filter(status_id=status_id)
+    above = column.filter(rank__lt=rank).order_by("-rank").values_list("pk", "number")[:2]
+    below_filter = {"rank__gte": rank} if inclusive else {"rank__gt": rank}
+    below = column.filter(**below_filter).order_by("rank").values_list("pk", "number")[:3]
+    return list(reversed(above)), list(below)
+
+
+def cards_after_move(
+    project: Project, issues: QuerySet, moved: Issue, old_status_id: int, old_rank: str
+) -> list[Issue] | None:
+    """The cards whose content a move changes, as they are now: the moved card and its new
+    and old neighbours (their "Move up/down" buttons point at different cards now).
+
+    None if the moved card does not pass the filters (the caller then re-renders the columns).
+    """
+    above, below = window(issues, moved.status_id, moved.rank, inclusive=True)
+    if not below or below[0][0] != moved.pk:
+        return None
+    new = [*above, *below]
+    links: dict[int, tuple[int | None, int | None]] = {}
+    wanted: list[int] = []
+
+    def link(row: list, index: int) -> None:
+        if 0 <= index < len(row):
+            pk = row[index][0]
+            before = row[index - 1][1] if index > 0 else None
+            after = row[index + 1][1] if index + 1 < len(row) else None
+            links[pk] = (before, after)
+            wanted.append(pk)
+
+    centre = len(above)
+    for index in (centre - 1, centre, centre + 1):
+        link(new, index)
+    if (old_status_id, old_rank) != (moved.status_id, moved.rank):
+        old_above, old_below = window(issues, old_status_id, old_rank)
+        old = [*old_above, *old_below[:2]]
+        for index in (len(old_above) - 1, len(old_above)):
+            if 0 <= index < len(old) and old[index][0] not in links:
+                link(old, index)
+    cards = load_cards(project, wanted)
+    attach_labels(cards, project.labels.all())
+    load_progress_and_epics(project, cards, epics=False)
+    for card in cards:
+        card.above, card.below = links[card.pk]
+    return cards

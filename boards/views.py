@@ -36,8 +36,10 @@ from .board import (
     Board,
     Column,
     build_board,
+    cards_after_move,
     filtered_issues,
     fingerprint,
+    load_headers,
     load_statuses,
     more_cards,
     parse_version,
@@ -150,8 +152,9 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
 def move(request: HttpRequest, key: str) -> HttpResponse:
     """Move a card: `issue` (number) to `status` (id) between `after` and `before` (numbers).
 
-    HTMX gets the columns that changed (out-of-band swaps); a form post is redirected back to
-    the board with a message.
+    HTMX gets out-of-band swaps: after a drag (the browser placed the card) the two column
+    headers and the cards that changed; else the columns that changed (the whole board for
+    swimlanes). A form post is redirected back to the board with a message.
     """
     project = project_for(request, key)
     params = _board_params(request)
@@ -164,7 +167,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         # "Move up/down" leaves out the status: the card stays in its column.
         reorder = not request.POST.get("status") and (after or before)
         status = issue.status if reorder else _status(project, request.POST.get("status"))
-        old_status = issue.status
+        old_status, old_rank = issue.status, issue.rank
         known = _known_version(request, project)
         moved = _run(
             operations.move_issue,
@@ -185,11 +188,44 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         messages.success(request, message)
         return redirect(_next_url(request, project), permanent=False)
     show, group, _ = board_options(params)
+    filterset = IssueFilter(params, request=request, project=project)
+    # A drag has put the card in place already (it names its new neighbours): the answer
+    # only refreshes the headers and the cards that changed. "Move to…" and "Move up/down"
+    # from the menu move the card on the server only: those columns are re-rendered.
+    placed = bool(request.POST.get("status") and (after or before)) and not group
+    cards = None
+    if placed:
+        issues = filtered_issues(project, filterset)
+        cards = cards_after_move(project, issues, moved, old_status.pk, old_rank)
+    if cards is not None:
+        statuses = load_headers(
+            project, issues, filtered=filterset.active, only={old_status.pk, status.pk}
+        )
+        buttons = move_buttons(statuses)
+        columns = {}
+        for header in statuses:
+            if header.pk in (old_status.pk, status.pk):
+                columns[header.pk] = Column(header)
+                columns[header.pk].move_buttons = buttons[header.pk]
+        context = {
+            "project": project,
+            "headers": list(columns.values()),
+            "placed_cards": [(card, columns[card.status_id]) for card in cards],
+            "move_action": _with_query(
+                reverse("boards:move", args=[project.key]),
+                urlsplit(_board_path(project, params)).query,
+            ),
+            "announcement": message,
+        }
+        response = render(request, "boards/board.html#placed", context)
+        if known:
+            count, last = known
+            response[VERSION_HEADER] = version(count, max(filter(None, (last, moved.updated_at))))
+        return response
     loaded = {}
     for status_id in {old_status.pk, status.pk}:
         value = request.POST.get(f"loaded_{status_id}", "")
         loaded[status_id] = int(value) if value.isdigit() else PAGE_SIZE
-    filterset = IssueFilter(params, request=request, project=project)
     board_data = build_board(
         project,
         filterset,

@@ -391,6 +391,12 @@ class Issue(models.Model):
         indexes = [
             # Board columns and the backlog: a project's issues of a status in rank order.
             models.Index(fields=["project", "status", "rank"], name="issue_board_idx"),
+            # A column header's count and points without reading the rows (PostgreSQL).
+            models.Index(
+                fields=["project", "status"],
+                include=["estimate"],
+                name="issue_column_totals_idx",
+            ),
             # The list's default order and the live board's "anything changed?" check.
             models.Index(fields=["project", "-updated_at"], name="issue_updated_idx"),
             models.Index(fields=["project", "-created_at"], name="issue_created_idx"),

@@ -43,6 +43,7 @@ PRIORITY_USE = {
     for priority in Priority
     if priority != Priority.NONE
 }
+OOB = ' hx-swap-oob="true"'
 MENU_ICON = '<svg class="icon" aria-hidden="true"><use href="#menu"/></svg>'
 PROGRESS_ICON = '<svg class="icon" aria-hidden="true"><use href="#progress"/></svg>'
 
@@ -78,9 +79,10 @@ def avatar_hue(user_id: int | None) -> int:
 
 
 @register.simple_tag(takes_context=True)
-def board_card(context, card) -> SafeString:
+def board_card(context, card, oob: bool = False) -> SafeString:
     """One card: key, title, kind, priority, labels, assignee, epic, progress, points, and
-    (for members) its "Move to…" form, which works without JavaScript."""
+    (for members) its "Move to…" form, which works without JavaScript. With `oob`, it
+    replaces the card of the same id wherever the browser shows it (an out-of-band swap)."""
     cache = context.render_context.setdefault("board_card", {})
     project = context["project"]
     if not cache:
@@ -92,7 +94,8 @@ def board_card(context, card) -> SafeString:
     key = f"{project.key}-{number}"
     title = escape(card.title)
     html = [
-        f'<article class="card" id="card-{number}" data-number="{number}">'
+        f'<article class="card" id="card-{number}" data-number="{number}"'
+        f"{OOB if oob else ''}>"
         f'<div class="card-head">{KIND_USE[card.kind]}'
         f'<span class="card-key">{key}</span>{PRIORITY_USE.get(card.priority, "")}'
         '<span class="card-head-end">'

@@ -233,7 +233,126 @@ def test_move_between_neighbours_sets_the_order(htmx_member, project, member, st
     assert response.status_code == 200
     order = list(doing.issues.order_by("rank").values_list("number", flat=True))
     assert order == [first.number, third.number, second.number]
-    assert card_numbers(column_html(response, doing)) == order
+
+
+def header_html(response, status) -> str:
+    html = response.content.decode()
+    start = html.index(f'<header class="column-header" id="column-header-{status.pk}"')
+    return html[start : html.index("</header>", start)]
+
+
+def card_html(response, number) -> str:
+    html = response.content.decode()
+    start = html.index(f'<article class="card" id="card-{number}"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_dragged_card_is_answered_with_both_headers_and_the_changed_cards(
+    htmx_member, project, member, status
+):
+    todo, doing = status("To do"), status("In progress")
+    doing.wip_limit = 3
+    doing.save()
+    top, moved, rest = IssueFactory.create_batch(3, project=project, actor=member, status=todo)
+    moved.estimate = 5
+    moved.save()
+    first, last = (
+        IssueFactory(project=project, actor=member, status=doing, estimate=2) for _ in range(2)
+    )
+    response = htmx_member.post(
+        MOVE,
+        {"issue": moved.number, "status": doing.pk, "after": first.number, "before": last.number},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    # No column is re-rendered: the browser already shows the card in its place.
+    assert '<section class="column"' not in html
+    assert 'id="cards-' not in html
+    doing_header, todo_header = header_html(response, doing), header_html(response, todo)
+    assert 'hx-swap-oob="true"' in doing_header
+    assert 'class="column-count"' in doing_header and ">3</span>" in doing_header
+    assert 'class="wip wip-at"' in doing_header and "3 / 3</span>" in doing_header
+    assert "9 pts" in doing_header
+    assert ">2</span>" in todo_header
+    assert "0 pts" in todo_header
+    # The moved card and its old and new neighbours, with their "Move up/down" targets now.
+    assert sorted(card_numbers(html)) == sorted(
+        [top.number, moved.number, rest.number, first.number, last.number]
+    )
+    card = card_html(response, moved.number)
+    assert 'hx-swap-oob="true"' in card
+    assert f'name="before" value="{first.number}">Move up' in card
+    assert f'name="after" value="{last.number}">Move down' in card
+    assert f'<button name="status" value="{todo.pk}">' in card
+    assert f'<button name="status" value="{doing.pk}">' not in card
+    assert f'name="after" value="{rest.number}">Move down' in card_html(response, top.number)
+    assert f'name="before" value="{top.number}">Move up' in card_html(response, rest.number)
+    assert f'name="after" value="{moved.number}">Move down' in card_html(response, first.number)
+    assert f'name="before" value="{moved.number}">Move up' in card_html(response, last.number)
+    assert f"Moved WEB-{moved.number} to In progress." in html
+
+
+def test_dragged_card_in_its_column_refreshes_one_header(htmx_member, project, member, status):
+    doing = status("In progress")
+    first, second, third = IssueFactory.create_batch(3, project=project, actor=member, status=doing)
+    response = htmx_member.post(
+        MOVE, {"issue": third.number, "status": doing.pk, "before": first.number}
+    )
+    html = response.content.decode()
+    assert html.count('<header class="column-header"') == 1
+    assert ">3</span>" in header_html(response, doing)
+    assert "Move up" not in card_html(response, third.number)
+    assert f'name="before" value="{third.number}">Move up' in card_html(response, first.number)
+    assert f'name="after" value="{first.number}">Move down' in card_html(response, third.number)
+    assert f'name="before" value="{first.number}">Move up' in card_html(response, second.number)
+    assert "Move down" not in card_html(response, second.number)
+
+
+def test_dragged_card_on_a_filtered_board_counts_what_matches(
+    htmx_member, project, member, other_member, status
+):
+    todo, doing = status("To do"), status("In progress")
+    mine = IssueFactory(project=project, actor=member, status=todo, assignee=member)
+    beside = IssueFactory(project=project, actor=member, status=doing, assignee=member)
+    IssueFactory(project=project, actor=member, status=doing, assignee=other_member)
+    response = htmx_member.post(
+        f"{MOVE}?assignee=me", {"issue": mine.number, "status": doing.pk, "after": beside.number}
+    )
+    header = header_html(response, doing)
+    assert ">2</span>" in header
+    assert "2 of 3 issues match the filters" in header
+
+
+@pytest.mark.parametrize("size", [5, 200])
+def test_drag_queries_do_not_grow_with_the_column(
+    htmx_member, project, member, status, django_assert_max_num_queries, size
+):
+    todo, doing = status("To do"), status("In progress")
+    bulk_issues(project, size, status=doing, actor=member)
+    issue = IssueFactory(project=project, actor=member, status=todo)
+    first, second = doing.issues.order_by("rank")[:2]
+    with django_assert_max_num_queries(30):
+        response = htmx_member.post(
+            MOVE,
+            {
+                "issue": issue.number,
+                "status": doing.pk,
+                "after": first.number,
+                "before": second.number,
+            },
+        )
+    assert response.status_code == 200
+    assert f">{size + 1}</span>" in header_html(response, doing)
+
+
+def test_keyboard_move_to_another_column_re_renders_the_columns(
+    htmx_member, project, member, status
+):
+    todo, doing = status("To do"), status("In progress")
+    staying = IssueFactory(project=project, actor=member, status=doing)
+    issue = IssueFactory(project=project, actor=member, status=todo)
+    response = htmx_member.post(MOVE, {"issue": issue.number, "status": doing.pk})
+    assert card_numbers(column_html(response, doing)) == [staying.number, issue.number]
 
 
 def test_move_up_without_a_status_keeps_the_column(htmx_member, project, member, status):
