@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from issues import operations
+from issues import operations, views
 from issues.models import Issue, IssueEvent, Kind, Priority
 from tests.factories import IssueFactory, LabelFactory, TransitionFactory
 from tests.issues.test_markdown import XSS_PAYLOADS, live_markup
@@ -327,6 +327,118 @@ def test_page_links_keep_filters_and_order(member_client, sixty_issues):
     assert "order=title" in next_url
     assert "state=open" in next_url
     assert "page=2" in next_url
+
+
+def test_count_below_the_cap_is_exact_with_a_last_page_link(member_client, sixty_issues):
+    response = member_client.get(list_url())
+    html = response.content.decode()
+    assert "<strong>60</strong> issues" in html
+    assert "Page 1 of 2 · 1–50 of 60" in html
+    assert "page=2" in response.context["page_links"]["last"]
+
+
+def test_count_above_the_cap_says_plus_and_has_no_last_page_link(
+    member_client, sixty_issues, monkeypatch
+):
+    monkeypatch.setattr(views, "COUNT_CAP", 30)
+    response = member_client.get(list_url(per_page=25))
+    html = response.content.decode()
+    assert "<strong>30+</strong> issues" in html
+    assert "Page 1 · 1–25 of 30+" in html
+    assert "All 30+ matching" in html
+    links = response.context["page_links"]
+    assert "page=2" in links["next"]
+    assert links["last"] is None
+
+
+def test_pages_past_the_cap_keep_their_numbers(member_client, sixty_issues, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 30)
+    everything = keys_in(member_client.get(list_url(per_page=100)))
+    second = member_client.get(list_url(per_page=25, page=2))
+    assert keys_in(second) == everything[25:50]
+    assert "page=3" in second.context["page_links"]["next"]
+    third = member_client.get(list_url(per_page=25, page=3))
+    assert keys_in(third) == everything[50:]
+    assert "There is no page" not in third.content.decode()
+    assert "Page 3 of 3 · 51–60 of 60" in third.content.decode()
+    assert third.context["page_links"]["next"] is None
+
+
+def test_count_never_reads_more_than_the_cap(member_client, sixty_issues, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 30)
+    with CaptureQueriesContext(connection) as queries:
+        member_client.get(list_url(per_page=25))
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "LIMIT 31" in counts[0]
+    assert "ORDER BY" not in counts[0].upper()
+
+
+# The epic filter -----------------------------------------------------------------------------
+
+
+def epic_options(response) -> list[tuple[str, str, bool]]:
+    return response.context["epics"]["options"]
+
+
+def test_epic_filter_lists_open_epics_by_number(member_client, project, member, status):
+    second = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Payments")
+    first = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Search")
+    done = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Old")
+    operations.move_issue(issue=done, actor=member, status=status("Done"))
+    IssueFactory(project=project, actor=member, title="A story")
+    response = member_client.get(list_url())
+    assert epic_options(response) == [
+        (str(second.number), f"{second.key} Payments", False),
+        (str(first.number), f"{first.key} Search", False),
+    ]
+    html = response.content.decode()
+    assert f'<option value="{second.number}">{second.key} Payments</option>' in html
+    assert 'type="number" name="epic"' not in html
+
+
+def test_chosen_epic_is_listed_and_selected_even_when_resolved(
+    member_client, project, member, status
+):
+    done = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Old")
+    child = IssueFactory(project=project, actor=member, parent=done)
+    operations.move_issue(issue=done, actor=member, status=status("Done"))
+    response = member_client.get(list_url(epic=done.number))
+    assert epic_options(response) == [(str(done.number), f"{done.key} Old", True)]
+    assert f'<option value="{done.number}" selected>' in response.content.decode()
+    assert keys_in(response) == [child.key]
+
+
+def test_long_epic_titles_are_shortened(member_client, project, member):
+    IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="x" * 60)
+    [(_, text, _)] = epic_options(member_client.get(list_url()))
+    assert text.endswith("x" * 39 + "…")
+
+
+def test_many_epics_become_a_number_field_with_suggestions(
+    member_client, project, member, monkeypatch
+):
+    monkeypatch.setattr(views, "EPIC_OPTIONS", 2)
+    epics = [IssueFactory(project=project, actor=member, kind=Kind.EPIC) for _ in range(3)]
+    child = IssueFactory(project=project, actor=member, parent=epics[2])
+    response = member_client.get(list_url(epic=epics[2].number))
+    html = response.content.decode()
+    assert response.context["epics"]["capped"]
+    assert [value for value, _, _ in epic_options(response)] == [str(e.number) for e in epics[:2]]
+    assert (
+        f'type="number" name="epic" min="1" inputmode="numeric" list="epic-options" value="{epics[2].number}"'
+        in html
+    )
+    assert "The first 2 open epics are suggested" in html
+    assert keys_in(response) == [child.key]
+
+
+def test_epic_options_are_one_query_however_many_epics(member_client, project, member):
+    IssueFactory(project=project, actor=member, kind=Kind.EPIC)
+    few = _count_queries(member_client, list_url())
+    for _ in range(5):
+        IssueFactory(project=project, actor=member, kind=Kind.EPIC)
+    assert _count_queries(member_client, list_url()) == few
 
 
 # HTMX and plain HTML -------------------------------------------------------------------------
