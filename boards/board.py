@@ -523,7 +523,7 @@ def load_headers(project: Project, issues: QuerySet, *, filtered: bool, only: se
         row["status_id"]: row
         for row in Issue.objects.filter(project=project, status_id__in=only)
         .values("status_id")
-        .annotate(total=Count("pk"), points=Sum("estimate"))
+        .annotate(total=Count("*"), points=Sum("estimate"))
         .order_by()
     }
     if filtered:
@@ -531,7 +531,7 @@ def load_headers(project: Project, issues: QuerySet, *, filtered: bool, only: se
             row["status_id"]: row
             for row in issues.filter(status_id__in=only)
             .values("status_id")
-            .annotate(total=Count("pk"), points=Sum("estimate"))
+            .annotate(total=Count("*"), points=Sum("estimate"))
             .order_by()
         }
     else:
