@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .access import project_for
-from .filters import DEFAULT_LIST_ORDER, SEARCH_RANK, IssueFilter, error_message
+from .filters import IssueFilter, error_message
 from .models import Issue, Kind, Label, Priority, Project
 
 COLUMNS = (
@@ -110,22 +110,8 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse:
     if bom not in ("", "0", "1"):
         return _bad_request("Invalid option. bom: 1 starts the file with a byte-order mark, 0 not.")
     return csv_response(
-        list_queryset(filterset), filename_prefix=project.key, bom=bom == "1", projects=[project]
+        filterset.ordered_qs, filename_prefix=project.key, bom=bom == "1", projects=[project]
     )
-
-
-def list_queryset(filterset: IssueFilter) -> QuerySet:
-    """The valid filterset's issues in the list's order.
-
-    Mirrors the list view: an explicit ?order= with the newest number breaking ties; else the
-    search relevance when ?q= ranked the issues; else DEFAULT_LIST_ORDER.
-    """
-    queryset = filterset.qs
-    if filterset.form.cleaned_data.get("order"):
-        return queryset.order_by(*queryset.query.order_by, "-number")
-    if SEARCH_RANK in queryset.query.annotations:
-        return queryset.order_by(f"-{SEARCH_RANK}", *DEFAULT_LIST_ORDER)
-    return queryset.order_by(*DEFAULT_LIST_ORDER)
 
 
 def csv_response(

@@ -101,6 +101,20 @@ class IssueFilter(django_filters.FilterSet):
             name != "order" and _has_value(value) for name, value in self.form.cleaned_data.items()
         )
 
+    @property
+    def ordered_qs(self) -> QuerySet:
+        """The issues in the list's order (the list, the export and the admin agree on it).
+
+        An explicit ?order= with the newest number breaking ties; else search relevance when
+        ?q= ranked the issues; else DEFAULT_LIST_ORDER.
+        """
+        queryset = self.qs
+        if self.form.cleaned_data.get("order"):
+            return queryset.order_by(*queryset.query.order_by, "-number")
+        if SEARCH_RANK in queryset.query.annotations:
+            return queryset.order_by(f"-{SEARCH_RANK}", *DEFAULT_LIST_ORDER)
+        return queryset.order_by(*DEFAULT_LIST_ORDER)
+
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """A key (WEB-42 or 42) or words of the title and description.
 

@@ -35,7 +35,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import operations
 from .access import project_for
-from .filters import ORDERING_FIELDS, SEARCH_RANK, IssueFilter, error_message
+from .filters import ORDERING_FIELDS, IssueFilter, error_message
 from .forms import (
     BULK_LIMIT,
     CHILD_KIND,
@@ -219,14 +219,7 @@ def _list_context(
     filter_error = ""
     page = None
     if filterset.is_valid():
-        issues = filterset.qs
-        order = filterset.form.cleaned_data.get("order")
-        if order:
-            issues = issues.order_by(*issues.query.order_by, "-number")
-        elif SEARCH_RANK in issues.query.annotations:
-            issues = issues.order_by(f"-{SEARCH_RANK}", "-updated_at", "-number")
-        else:
-            issues = issues.order_by("-updated_at", "-number")
+        issues = filterset.ordered_qs
         requested = params.get("page")
         paginator = CappedPaginator(issues, per_page, cap=_count_cap(requested, per_page))
         page = paginator.get_page(requested)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import QueryDict
 
-from issues.export import list_queryset, stream_csv
+from issues.export import stream_csv
 from issues.filters import IssueFilter, error_message
 from issues.models import Project
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         filterset = IssueFilter(data, project=project)
         if not filterset.is_valid():
             raise CommandError(error_message(filterset))
-        chunks = stream_csv(list_queryset(filterset), bom=options["bom"], projects=[project])
+        chunks = stream_csv(filterset.ordered_qs, bom=options["bom"], projects=[project])
         if options["output"]:
             with Path(options["output"]).open("wb") as file:
                 for chunk in chunks:
