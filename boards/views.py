@@ -369,12 +369,24 @@ def _render_context(
         # Without JavaScript, "Show more" opens the column in the issue list.
         "list_url": reverse("issues:list", args=[project.key]),
         "clear_url": _with_query(reverse("boards:board", args=[project.key]), kept.urlencode()),
+        "export_url": export_url(project, params, board_data),
         "query": query,
         "group": group,
         "hideable": hideable,
         "filtered": board_data.filtered,
         "poll_interval": settings.BOARD_POLL_INTERVAL_MS,
     }
+
+
+def export_url(project: Project, params: QueryDict, board_data: Board) -> str:
+    """The CSV of what the board shows: its filters, its visible columns, in board order."""
+    query = QueryDict(mutable=True)
+    for name in IssueFilter.base_filters:
+        if name not in {"status", "order"} and name in params:
+            query.setlist(name, params.getlist(name))
+    query.setlist("status", [str(column.status.pk) for column in board_data.columns])
+    query["order"] = "status,rank"
+    return _with_query(reverse("issues:export", args=[project.key]), query.urlencode())
 
 
 def filter_menus(filterset: IssueFilter, board_data: Board, params: QueryDict) -> list[dict]:

@@ -891,3 +891,41 @@ def test_nothing_a_user_typed_runs_on_the_board(as_member, project, member, stat
         html = as_member.get(BOARD, query).content.decode()
         assert payload not in html
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+# Export --------------------------------------------------------------------------------------
+
+
+def export_href(html: str) -> str:
+    match = re.search(r'id="board-export"[^>]*href="([^"]+)"', html)
+    return match.group(1).replace("&amp;", "&")
+
+
+def exported_keys(client, href: str) -> list[str]:
+    response = client.get(href)
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
+    return [line.split(",")[0] for line in lines[1:]]
+
+
+def test_board_export_holds_the_visible_columns_in_board_order(as_member, project, member, status):
+    todo = [IssueFactory(project=project, actor=member, title=f"Todo {i}") for i in range(3)]
+    doing = IssueFactory(project=project, actor=member, title="Doing")
+    operations.move_issue(issue=doing, actor=member, status=status("In progress"))
+    operations.move_issue(issue=todo[2], actor=member, status=status("To do"), before=todo[0])
+    hidden = IssueFactory(project=project, actor=member, status=status("Triage"))
+
+    keys = exported_keys(as_member, export_href(as_member.get(BOARD).content.decode()))
+
+    assert keys == [todo[2].key, todo[0].key, todo[1].key, doing.key]
+    assert hidden.key not in keys
+
+
+def test_board_export_follows_the_filters(htmx_member, project, member):
+    bug = IssueFactory(project=project, actor=member, kind=Kind.BUG, title="Crash on save")
+    IssueFactory(project=project, actor=member, kind=Kind.STORY, title="Dark mode")
+
+    html = htmx_member.get(BOARD, {"kind": "bug"}).content.decode()
+
+    assert 'hx-swap-oob="true"' in html.split('id="board-export"')[1].split(">")[0]
+    assert exported_keys(htmx_member, export_href(html)) == [bug.key]
