@@ -517,7 +517,7 @@ def move_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
             state["version"] = back.headers.get("X-Board-Version", state["version"])
             return sample
 
-        described = f"into “{target.name}”, {size:,} cards; HTMX, both columns re-rendered"
+        described = f"into “{target.name}”, {size:,} cards; HTMX drag: two column headers and the placed card"
         return Probe(
             "card move",
             size,
