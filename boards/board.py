@@ -511,13 +511,21 @@ def unchanged_since(project: Project, last: datetime.datetime | None) -> bool:
     return not (issues.filter(updated_at__gt=last) if last else issues).exists()
 
 
-def load_headers(project: Project, issues: QuerySet, *, filtered: bool, only: set[int]):
+def load_headers(
+    project: Project,
+    issues: QuerySet,
+    *,
+    filtered: bool,
+    only: set[int],
+    statuses: list[Status] | None = None,
+):
     """Every status of the project, with the counts and points of the `only` columns (the
     others count 0): the headers a move changed.
 
     Just COUNT and SUM(estimate) per (project, status): PostgreSQL answers them from the
     covering index issue_column_totals_idx without reading the rows (no MAX(updated_at), which
-    only the board's version needs, and a move knows its version).
+    only the board's version needs, and a move knows its version). `statuses`: the project's,
+    in board order, when the caller has them already.
     """
     totals = {
         row["status_id"]: row
@@ -536,7 +544,8 @@ def load_headers(project: Project, issues: QuerySet, *, filtered: bool, only: se
         }
     else:
         matching = totals
-    statuses = list(project.statuses.order_by("position", "pk"))
+    if statuses is None:
+        statuses = list(project.statuses.order_by("position", "pk"))
     for status in statuses:
         whole = totals.get(status.pk, {})
         match = matching.get(status.pk, {})

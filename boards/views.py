@@ -119,7 +119,7 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
             _whole_number(lane, "lane", maximum=2**62)
     except Refused as refusal:
         return _error(refusal)
-    filterset = IssueFilter(request.GET, request=request, project=project)
+    filterset = board_filter(request.GET, request, project)
     if not filterset.is_valid():
         return _error(Refused(error_message(filterset)))
     cards, remaining = more_cards(
@@ -161,12 +161,15 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     try:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to move cards.", 403)
-        issue = _issue(project, request.POST.get("issue"))
-        after = _neighbour(project, request.POST.get("after"))
-        before = _neighbour(project, request.POST.get("before"))
+        issue, after, before = _move_issues(project, request.POST)
         # "Move up/down" leaves out the status: the card stays in its column.
         reorder = not request.POST.get("status") and (after or before)
-        status = issue.status if reorder else _status(project, request.POST.get("status"))
+        # Every status, once: the one moved to, and the headers of the answer.
+        statuses = list(project.statuses.order_by("position", "pk"))
+        if reorder:
+            status = next(s for s in statuses if s.pk == issue.status_id)
+        else:
+            status = _status(project, request.POST.get("status"), statuses)
         old_status, old_rank = issue.status, issue.rank
         known = _known_version(request, project)
         moved = _run(
@@ -188,7 +191,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         messages.success(request, message)
         return redirect(_next_url(request, project), permanent=False)
     show, group, _ = board_options(params)
-    filterset = IssueFilter(params, request=request, project=project)
+    filterset = board_filter(params, request, project)
     # A drag has put the card in place already (it names its new neighbours): the answer
     # only refreshes the headers and the cards that changed. "Move to…" and "Move up/down"
     # from the menu move the card on the server only: those columns are re-rendered.
@@ -199,7 +202,11 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         cards = cards_after_move(project, issues, moved, old_status.pk, old_rank)
     if cards is not None:
         statuses = load_headers(
-            project, issues, filtered=filterset.active, only={old_status.pk, status.pk}
+            project,
+            issues,
+            filtered=filterset.active,
+            only={old_status.pk, status.pk},
+            statuses=statuses,
         )
         buttons = move_buttons(statuses)
         columns = {}
@@ -275,7 +282,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
         messages.success(request, message)
         return redirect(_next_url(request, project), permanent=False)
     # The new card goes at the bottom of its column; the column's header gets the new counts.
-    filterset = IssueFilter(params, request=request, project=project)
+    filterset = board_filter(params, request, project)
     issues = filtered_issues(project, filterset)
     statuses = load_statuses(project, issues, filtered=filterset.active, only={status.pk})
     issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
@@ -322,11 +329,36 @@ def board_options(params: QueryDict) -> tuple[set[str], str, list[str]]:
     return show, group, errors
 
 
+class NoFilters:
+    """Stands for an IssueFilter when the request names no filter: building one costs a
+    query (the members for the assignee choices) and form validation, for nothing."""
+
+    active = False
+    is_bound = False
+
+    def is_valid(self) -> bool:
+        return True
+
+
+def board_filter(params: QueryDict, request: HttpRequest, project: Project):
+    """The board's filters: an IssueFilter, or NoFilters when no filter has a value (the
+    board's own "show" and "group" options are not filters)."""
+    names = set(IssueFilter.base_filters) - {"order"}
+    if any(value for name in names for value in params.getlist(name)):
+        return IssueFilter(params, request=request, project=project)
+    return NoFilters()
+
+
 def board_context(
     request: HttpRequest, project: Project, params: QueryDict, *, toolbar: bool = True
 ) -> tuple[dict, int]:
     """The board and, for a whole page (`toolbar`), what its filter bar offers."""
-    filterset = IssueFilter(params, request=request, project=project)
+    # The page's filter bar shows the filter form (and its assignee choices); a fragment
+    # does not need it when nothing is filtered.
+    if toolbar:
+        filterset = IssueFilter(params, request=request, project=project)
+    else:
+        filterset = board_filter(params, request, project)
     show, group, errors = board_options(params)
     if not filterset.is_valid():
         errors.insert(0, error_message(filterset))
@@ -467,13 +499,35 @@ def _whole_number(value: str | None, name: str, *, maximum: int) -> int:
     return int(value)
 
 
-def _issue(project: Project, value: str | None) -> Issue:
-    number = _whole_number(value, "issue number", maximum=2**31)
-    issue = Issue.objects.filter(project=project, number=number).select_related("status").first()
+def _move_issues(project: Project, data: QueryDict) -> tuple[Issue, Issue | None, Issue | None]:
+    """The card to move and its new neighbours (`after`, `before`), in one query: the card
+    missing is a 404, a neighbour missing means the board is stale (409)."""
+    number = _whole_number(data.get("issue"), "issue number", maximum=2**31)
+    numbers = {"issue": number}
+    for name in ("after", "before"):
+        value = data.get(name)
+        if value is not None and value != "":
+            numbers[name] = _whole_number(value, "neighbouring card", maximum=2**31)
+    found = {
+        issue.number: issue
+        for issue in Issue.objects.filter(project=project, number__in=set(numbers.values()))
+        .select_related("status")
+        .order_by()
+    }
+    issue = found.get(number)
     if issue is None:
         raise Refused(f"{project.key}-{number} does not exist (anymore?).", 404)
-    issue.project = project
-    return issue
+    neighbours = []
+    for name in ("after", "before"):
+        if name not in numbers:
+            neighbours.append(None)
+        elif numbers[name] not in found:
+            raise Refused("The board is out of date: reload it and try again.", 409)
+        else:
+            neighbours.append(found[numbers[name]])
+    for each in found.values():
+        each.project = project
+    return issue, neighbours[0], neighbours[1]
 
 
 def _status(project: Project, value: str | None, statuses: list[Status] | None = None) -> Status:
@@ -485,16 +539,6 @@ def _status(project: Project, value: str | None, statuses: list[Status] | None =
     if status is None:
         raise Refused("That column is not in this project.", 404)
     return status
-
-
-def _neighbour(project: Project, value: str | None) -> Issue | None:
-    if value is None or value == "":
-        return None
-    number = _whole_number(value, "neighbouring card", maximum=2**31)
-    issue = Issue.objects.filter(project=project, number=number).first()
-    if issue is None:
-        raise Refused("The board is out of date: reload it and try again.", 409)
-    return issue
 
 
 def _known_version(request: HttpRequest, project: Project):
