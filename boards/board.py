@@ -357,12 +357,14 @@ def build_board(
     only: set[int] | None = None,
     loaded: dict[int, int] | None = None,
     with_epics: bool = True,
+    labels: list[Label] | None = None,
 ) -> Board:
     """The board as the template shows it.
 
     `only` restricts the cards to some columns (a move re-renders just those); `loaded` keeps
     as many cards in a column as the browser had loaded. The list of epics (for the epic
-    filter) is left out `with_epics=False`, unless the lanes are epics.
+    filter) is left out `with_epics=False`, unless the lanes are epics. `labels`: the
+    project's, by name, when the caller has loaded them.
     """
     filtered = filterset.active
     issues = filtered_issues(project, filterset)
@@ -372,7 +374,8 @@ def build_board(
     columns = [Column(status) for status in visible_statuses(statuses, show)]
     if only is not None:
         columns = [column for column in columns if column.status.pk in only]
-    labels = list(project.labels.all())
+    if labels is None:
+        labels = list(project.labels.all())
     if not columns:
         return Board(project, statuses, columns, labels, [], group, filtered, board_version)
 

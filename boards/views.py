@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_POST
@@ -26,8 +27,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from issues import operations
 from issues.access import project_for
 from issues.filters import IssueFilter, error_message
-from issues.models import Issue, Kind, Priority, Project, Source, Status
+from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 
+from . import cache as board_cache
 from .board import (
     GROUPS,
     HIDEABLE,
@@ -92,12 +94,29 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     known = request.headers.get(VERSION_HEADER)
     if request.htmx and known and known == fingerprint(project):
         return HttpResponse(status=204)
+    # A repeat request for HTML already rendered is answered from the cache (boards/cache.py).
+    data = key = None
+    if board_cache.enabled(request):
+        data = board_cache.content(project, request.user)
+        key = board_cache.cache_key(request, project, data)
+        cached = board_cache.get(request, key)
+        if cached is not None:
+            html, status, board_version = cached
+            response = HttpResponse(html, status=status)
+            response[VERSION_HEADER] = board_version
+            return response
     whole_page = not request.htmx or request.htmx.history_restore_request
-    context, status = board_context(request, project, request.GET, toolbar=whole_page)
-    if whole_page:
-        response = render(request, "boards/board.html", context, status=status)
-    else:
-        response = render(request, "boards/board.html#board", context, status=status)
+    context, status = board_context(
+        request, project, request.GET, toolbar=whole_page, labels=data.labels if data else None
+    )
+    if data:
+        context["nav_projects"] = data.nav_projects
+        context["csrf_token"] = board_cache.csrf_placeholder()
+    template = "boards/board.html" if whole_page else "boards/board.html#board"
+    html = render_to_string(template, context, request=request)
+    if key:
+        html = board_cache.put(request, key, html, status, context["version"])
+    response = HttpResponse(html, status=status)
     response[VERSION_HEADER] = context["version"]
     return response
 
@@ -350,9 +369,15 @@ def board_filter(params: QueryDict, request: HttpRequest, project: Project):
 
 
 def board_context(
-    request: HttpRequest, project: Project, params: QueryDict, *, toolbar: bool = True
+    request: HttpRequest,
+    project: Project,
+    params: QueryDict,
+    *,
+    toolbar: bool = True,
+    labels: list[Label] | None = None,
 ) -> tuple[dict, int]:
-    """The board and, for a whole page (`toolbar`), what its filter bar offers."""
+    """The board and, for a whole page (`toolbar`), what its filter bar offers. `labels`: the
+    project's, by name, when the caller has loaded them."""
     # The page's filter bar shows the filter form (and its assignee choices); a fragment
     # does not need it when nothing is filtered.
     if toolbar:
@@ -362,7 +387,9 @@ def board_context(
     show, group, errors = board_options(params)
     if not filterset.is_valid():
         errors.insert(0, error_message(filterset))
-    board_data = build_board(project, filterset, show=show, group=group, with_epics=toolbar)
+    board_data = build_board(
+        project, filterset, show=show, group=group, with_epics=toolbar, labels=labels
+    )
     context = _render_context(request, project, params, board_data)
     context["errors"] = errors
     context["filterset"] = filterset

@@ -201,3 +201,16 @@ LOGGING = {
 
 # The board polls for teammates' changes this often (milliseconds).
 BOARD_POLL_INTERVAL_MS = int(os.environ.get("BOARD_POLL_INTERVAL_MS", "10000"))
+
+# Per-process memory caches (nothing shared between processes: a miss just does the work).
+# "boards" holds rendered boards (boards/cache.py), about 0.5 MB each for a 200-card board:
+# bounded so that a worker's memory stays flat.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "boards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "boards",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 64},
+    },
+}
