@@ -1,9 +1,20 @@
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
+from boards.cache import board_cache
 from issues.models import Issue, Kind, Priority
 
 from .builders import bulk_issues
+
+
+@pytest.fixture(autouse=True)
+def empty_board_cache():
+    """No rendered board outlives its test (the databases roll back; the cache would not)."""
+    board_cache().clear()
+    caches["default"].clear()
+    yield
+    board_cache().clear()
 
 
 class HtmxClient(Client):

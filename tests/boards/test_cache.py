@@ -4,7 +4,6 @@ board shows (or to who asks, or how) renders afresh."""
 import re
 
 import pytest
-from django.core.cache import caches
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 
@@ -17,14 +16,6 @@ from tests.factories import IssueFactory, ProjectFactory, UserFactory
 from .test_views import BOARD, MOVE
 
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    board_cache.board_cache().clear()
-    caches["default"].clear()
-    yield
-    board_cache.board_cache().clear()
 
 
 @pytest.fixture
