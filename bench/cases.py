@@ -398,11 +398,14 @@ def board_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
         detail=f"In progress holds {sizes.column_large:,} cards (informational)",
         **rendered,
     )
+    medium_path = f"/projects/{KEYS['medium']}/board/"
     repeat = get_probe(
         client,
         "board, unchanged since the last request (cached)",
         sizes.medium,
-        f"/projects/{KEYS['medium']}/board/",
+        medium_path,
+        # The other board cases clear the cache between runs: render once, untimed, first.
+        prepare=lambda: client.get(medium_path),
         baseline=medium,
         target=Target(max_queries=10),
         detail="served from the per-process cache of rendered boards (informational)",
