@@ -403,9 +403,12 @@ def _page_links(params: QueryDict, page) -> dict[str, str | None]:
 def _filter_menus(filterset, params, statuses, labels, assignee_choices) -> list[dict]:
     """The filter bar's dropdowns: options with whether each is on, from the query string."""
 
-    def menu(name: str, label: str, options, multiple: bool = True) -> dict:
+    def menu(name: str, label: str, options, multiple: bool = True, colors=None) -> dict:
         chosen = set(params.getlist(name))
-        items = [(str(value), text, str(value) in chosen) for value, text in options]
+        colors = colors or {}
+        items = [
+            (str(value), text, str(value) in chosen, colors.get(value)) for value, text in options
+        ]
         return {
             "name": name,
             "label": label,
@@ -416,11 +419,21 @@ def _filter_menus(filterset, params, statuses, labels, assignee_choices) -> list
 
     form = filterset.form
     return [
-        menu("status", "Status", [(status.pk, status.name) for status in statuses]),
+        menu(
+            "status",
+            "Status",
+            [(status.pk, status.name) for status in statuses],
+            colors={status.pk: status.color for status in statuses},
+        ),
         menu("assignee", "Assignee", assignee_choices, multiple=False),
         menu("kind", "Kind", form.fields["kind"].choices),
         menu("priority", "Priority", form.fields["priority"].choices),
-        menu("label", "Labels", [(label.name, label.name) for label in labels]),
+        menu(
+            "label",
+            "Labels",
+            [(label.name, label.name) for label in labels],
+            colors={label.name: label.color for label in labels},
+        ),
         menu("source", "Source", form.fields["source"].choices),
         menu("state", "State", [("open", "Open"), ("resolved", "Resolved")], multiple=False),
     ]
