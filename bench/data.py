@@ -1,8 +1,7 @@
 """The data the benchmark measures: projects of known sizes, built with bulk inserts.
 
 The issues themselves come from `manage.py seed_demo --issues N --project KEY` (the demo's
-realistic builder); until that command exists, from the export benchmark's bulk builder. Only
-the spread over statuses is then reshaped here (one UPDATE per column), so that the cases get
+realistic builder, the one builder of big projects). Only the spread over statuses is then reshaped here (one UPDATE per column), so that the cases get
 columns of exactly the sizes they name.
 """
 
@@ -11,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -60,18 +59,10 @@ def build_project(key: str, count: int) -> Built:
         # A kept bench database of another size: start this project again.
         drop_project(project)
         return build_project(key, count)
-    elif "seed_demo" in get_commands():
+    else:
         call_command("seed_demo", issues=count, project=key, verbosity=0)
         project = Project.objects.get(key=key)
         builder = "seed_demo"
-    else:
-        from bench.export_bench import build_issues
-
-        project = build_issues(key=key, count=count)
-        # Its ranks are placeholders ("00000042"); moves need real fractional-index keys.
-        with transaction.atomic():
-            operations.rebalance_ranks(project=project)
-        builder = "bench.export_bench.build_issues (seed_demo not available)"
     operations.add_member(project=project, user=bench_user(), role=Role.ADMIN)
     actual = project.issues.count()
     if actual != count:

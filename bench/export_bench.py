@@ -2,7 +2,7 @@
 
     python -m bench.export_bench [--count 200000] [--repeat 5]     (or `run()` from `make bench`)
 
-Builds (once) a project of `count` issues with bulk inserts, then measures, in the same run:
+Builds (once) a project of `count` issues (bench.data.build_project: seed_demo's bulk builder), then measures, in the same run:
 - PostgreSQL: the export (the view's streaming response, consumed as a WSGI server does)
   against a bare `COPY (SELECT …) TO STDOUT` of the same rows (the export's own statement,
   blocks read and dropped) on the same connection; target: ≥ 50 % of its throughput. For
@@ -16,10 +16,8 @@ Builds (once) a project of `count` issues with bulk inserts, then measures, in t
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import random
 import resource
 import statistics
 import time
@@ -33,108 +31,18 @@ if __name__ == "__main__":  # python -m bench.export_bench: set Django up before
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     django.setup()
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from issues import export, operations
+from bench.data import build_project
+from issues import export
 from issues.export import csv_response
 from issues.filters import DEFAULT_LIST_ORDER
-from issues.models import Issue, Kind, Label, Priority, Project, Role, Source
+from issues.models import Issue, Project
 
 TARGET_COPY_RATIO = 0.5
 TARGET_ROWS_PER_SECOND = 60_000
 TARGET_RSS_GROWTH_MB = 50
-
-# Realistic enough for the CSV writer: commas, quotes, accents and an emoji get quoted/encoded.
-TITLE_WORDS = (
-    "Checkout", "button", "does nothing", "on Safari", "Login", "times out", "Export",
-    "report, totals wrong", 'says "NaN"', "Dark mode", "contrast", "Search", "ignores accents",
-    "Onboarding", "emails", "bounce", "Invoice PDF", "misses VAT", "Café menu", "crashes 🚀",
-)  # fmt: skip
-
-
-def build_issues(*, key: str = "BENCH", count: int = 200_000, seed: int = 7) -> Project:
-    """A project with `count` issues (epics, stories, subtasks, labels), built with bulk inserts.
-
-    Reuses the project when it already holds `count` issues, so repeated runs are cheap.
-    """
-    project = Project.objects.filter(key=key).first()
-    if project is not None and project.issues.count() == count:
-        return project
-    rng = random.Random(seed)
-    with transaction.atomic():
-        if project is not None:
-            Issue.labels.through.objects.filter(issue__project=project).delete()
-            Issue.objects.filter(project=project).update(parent=None)
-            project.issues.all().delete()
-            project.delete()
-        User = get_user_model()
-        owner, _ = User.objects.get_or_create(username=f"{key.lower()}-owner")
-        project = operations.create_project(key=key, name=f"{key} benchmark", owner=owner)
-        users = [owner]
-        for i in range(20):
-            user, _ = User.objects.get_or_create(username=f"{key.lower()}-user{i}")
-            operations.add_member(project=project, user=user, role=Role.MEMBER)
-            users.append(user)
-        labels = list(project.labels.all())
-        labels += Label.objects.bulk_create(
-            Label(project=project, name=f"Area {i}", color="#0969da") for i in range(10)
-        )
-        statuses = list(project.statuses.all())
-        now = timezone.now().replace(microsecond=0)
-        epic_count = max(1, count // 100)
-        kinds = [Kind.EPIC] * epic_count + [
-            rng.choice([Kind.STORY, Kind.STORY, Kind.TASK, Kind.BUG, Kind.SUBTASK])
-            for _ in range(count - epic_count)
-        ]
-        rng.shuffle(kinds)
-        issues: list[Issue] = []
-        for number, kind in enumerate(kinds, start=1):
-            status = rng.choice(statuses)
-            created = now - datetime.timedelta(seconds=rng.randrange(3 * 365 * 86400))
-            updated = created + datetime.timedelta(seconds=rng.randrange(30 * 86400))
-            issues.append(
-                Issue(
-                    project=project,
-                    number=number,
-                    kind=kind,
-                    title=" ".join(rng.sample(TITLE_WORDS, rng.randint(2, 6))),
-                    status=status,
-                    priority=rng.choice(list(Priority)),
-                    assignee=rng.choice([*users, None]),
-                    reporter=rng.choice(users),
-                    estimate=rng.choice([None, 1, 2, 3, 5, 8, 13]),
-                    source=rng.choice(list(Source)),
-                    due_date=(updated.date() if rng.random() < 0.2 else None),
-                    rank=f"{number:08d}",
-                    created_at=created,
-                    updated_at=updated,
-                    resolved_at=updated if status.is_closed else None,
-                )
-            )
-        # Parents first: the database checks that a subtask has one and an epic has none.
-        epics = [i for i in issues if i.kind == Kind.EPIC]
-        middle = [i for i in issues if i.level == 1]
-        subtasks = [i for i in issues if i.kind == Kind.SUBTASK]
-        Issue.objects.bulk_create(epics, batch_size=5000)
-        for issue in middle:
-            if rng.random() < 0.7:
-                issue.parent = rng.choice(epics)
-        Issue.objects.bulk_create(middle, batch_size=5000)
-        for issue in subtasks:
-            issue.parent = rng.choice(middle)
-        Issue.objects.bulk_create(subtasks, batch_size=5000)
-        Through = Issue.labels.through
-        links = []
-        for issue in issues:
-            for label in rng.sample(labels, rng.choice([0, 0, 1, 1, 2, 3])):
-                links.append(Through(issue_id=issue.pk, label_id=label.pk))
-        Through.objects.bulk_create(links, batch_size=10000)
-        project.next_number = count + 1
-        project.save(update_fields=["next_number"])
-    return project
 
 
 def export_queryset(project: Project):
@@ -253,7 +161,7 @@ def run(*, count: int = 200_000, repeat: int = 5, key: str = "BENCH") -> list[di
     the detail adds CPU seconds (this process plus its PostgreSQL backend), which vary less
     with the load of other processes.
     """
-    project = build_issues(key=key, count=count)
+    project = build_project(key, count).project
     with CaptureQueriesContext(connection) as queries:
         consume_export(project)
     export_queries = len(queries.captured_queries)
