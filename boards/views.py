@@ -73,7 +73,7 @@ def login_required_htmx(view: Callable) -> Callable:
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         if request.htmx:
-            return HttpResponseClientRedirect(f"{reverse('login')}?next={quote(request.path)}")
+            return HttpResponseClientRedirect(redirect_to_login(request.path).url)
         return redirect_to_login(request.get_full_path())
 
     return wrapper
@@ -146,7 +146,6 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
     )
     next_query = request.GET.copy()
     next_query["offset"] = offset + len(cards)
-    board_path = _board_path(project, request.GET)
     context = {
         "project": project,
         "cards": cards,
@@ -156,11 +155,9 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
         "grouped": bool(group),
         "lane_key": lane,
         "more_url": f"{reverse('boards:column', args=[project.key])}?{next_query.urlencode()}",
-        "move_action": _with_query(
-            reverse("boards:move", args=[project.key]), urlsplit(board_path).query
-        ),
+        "move_action": _move_action(project, request.GET),
         "list_url": reverse("issues:list", args=[project.key]),
-        "query": urlsplit(board_path).query,
+        "query": urlsplit(_board_path(project, request.GET)).query,
     }
     context["column"].move_buttons = move_buttons(statuses)[status.pk]
     return render(request, "boards/board.html#more", context)
@@ -237,16 +234,12 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
             "project": project,
             "headers": list(columns.values()),
             "placed_cards": [(card, columns[card.status_id]) for card in cards],
-            "move_action": _with_query(
-                reverse("boards:move", args=[project.key]),
-                urlsplit(_board_path(project, params)).query,
-            ),
+            "move_action": _move_action(project, params),
             "announcement": message,
         }
         response = render(request, "boards/board.html#placed", context)
         if known:
-            count, last = known
-            response[VERSION_HEADER] = version(count, max(filter(None, (last, moved.updated_at))))
+            response[VERSION_HEADER] = _version_after_move(known, moved)
         return response
     loaded = {}
     for status_id in {old_status.pk, status.pk}:
@@ -269,8 +262,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     if group:
         response[VERSION_HEADER] = board_data.version  # the whole board was re-rendered
     elif known:
-        count, last = known
-        response[VERSION_HEADER] = version(count, max(filter(None, (last, moved.updated_at))))
+        response[VERSION_HEADER] = _version_after_move(known, moved)
     return response
 
 
@@ -318,9 +310,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
         "project": project,
         "card": issue,
         "column": column,
-        "move_action": _with_query(
-            reverse("boards:move", args=[project.key]), urlsplit(_board_path(project, params)).query
-        ),
+        "move_action": _move_action(project, params),
         "announcement": message,
     }
     response = render(request, "boards/board.html#added", context)
@@ -422,7 +412,7 @@ def _render_context(
         "board_url": reverse("boards:board", args=[project.key]),
         "board_path": board_path,
         "move_url": reverse("boards:move", args=[project.key]),
-        "move_action": _with_query(reverse("boards:move", args=[project.key]), query),
+        "move_action": _move_action(project, params),
         "add_action": _with_query(reverse("boards:add", args=[project.key]), query),
         "column_url": reverse("boards:column", args=[project.key]),
         # Without JavaScript, "Show more" opens the column in the issue list.
@@ -511,6 +501,12 @@ def _next_url(request: HttpRequest, project: Project) -> str:
     return _board_path(project, request.GET)
 
 
+def _move_action(project: Project, params: QueryDict) -> str:
+    """Where the "Move to…" forms post: the move URL carrying the board's filters."""
+    path = reverse("boards:move", args=[project.key])
+    return _with_query(path, urlsplit(_board_path(project, params)).query)
+
+
 def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
@@ -576,6 +572,13 @@ def _known_version(request: HttpRequest, project: Project):
     if known is None or not unchanged_since(project, known[1]):
         return None
     return known
+
+
+def _version_after_move(known: tuple, moved: Issue) -> str:
+    """The board's version after a move from a board that was up to date (`known`): the
+    same count, the move's time as the latest change."""
+    count, last = known
+    return version(count, max(filter(None, (last, moved.updated_at))))
 
 
 def _run(operation: Callable, **kwargs):
