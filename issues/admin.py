@@ -12,8 +12,9 @@ The project role is the authority here, not Django's per-model permissions.
 from __future__ import annotations
 
 import re
+from abc import ABCMeta, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -872,21 +873,16 @@ class IssueAdmin(ProjectScopedAdmin):
         if isinstance(form, HttpResponse):
             return form
         priority = Priority(form.cleaned_data["priority"])
-        result = operations.bulk_update(
-            issues=queryset.select_related("project"),
-            actor=request.user,
-            changes={"priority": priority},
+        self._update(
+            request,
+            queryset,
+            {"priority": priority},
+            f"Set the priority of {{}} to {priority.label}.",
         )
-        self._report(request, result, f"Set the priority of {{}} to {priority.label}.")
 
     @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        result = operations.bulk_update(
-            issues=queryset.select_related("project"),
-            actor=request.user,
-            changes={"assignee": request.user},
-        )
-        self._report(request, result, "Assigned {} to you.")
+        self._update(request, queryset, {"assignee": request.user}, "Assigned {} to you.")
 
     @admin.action(description="Assign to a member…", permissions=["change"])
     def assign_to_member(self, request, queryset):
@@ -894,13 +890,8 @@ class IssueAdmin(ProjectScopedAdmin):
         if isinstance(form, HttpResponse):
             return form
         assignee = form.cleaned_data["assignee"]
-        result = operations.bulk_update(
-            issues=queryset.select_related("project"),
-            actor=request.user,
-            changes={"assignee": assignee},
-        )
         done = f"Assigned {{}} to {assignee.get_username()}." if assignee else "Unassigned {}."
-        self._report(request, result, done)
+        self._update(request, queryset, {"assignee": assignee}, done)
 
     @admin.action(description="Add a label…", permissions=["change"])
     def add_label(self, request, queryset):
@@ -912,20 +903,16 @@ class IssueAdmin(ProjectScopedAdmin):
             label.project_id: label
             for label in Label.objects.filter(project_id__in=form.project_ids, name__iexact=name)
         }
-        result = operations.BulkResult()
-        by_project = defaultdict(list)
-        for issue in queryset.select_related("project"):
-            if issue.project_id in labels:
-                by_project[issue.project_id].append(issue)
-            else:
-                result.refused[issue.key] = f"{issue.project.key} has no label “{name}”."
-        for project_id, issues in by_project.items():
-            added = operations.bulk_update(
-                issues=issues, actor=request.user, add_label=labels[project_id]
-            )
-            result.changed += added.changed
-            result.refused.update(added.refused)
-        self._report(request, result, f"Added “{name}” to {{}}.")
+        self._per_project(
+            request,
+            queryset,
+            labels,
+            f"Added “{name}” to {{}}.",
+            f"{{project}} has no label “{name}”.",
+            apply=lambda issues, label: operations.bulk_update(
+                issues=issues, actor=request.user, add_label=label
+            ),
+        )
 
     @admin.action(description="Export as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
@@ -946,21 +933,56 @@ class IssueAdmin(ProjectScopedAdmin):
 
     def _move(self, request, queryset, targets: dict[int, Status], done: str, missing: str) -> None:
         """Move each issue to its project's target status with operations.bulk_move."""
+        self._per_project(
+            request,
+            queryset,
+            targets,
+            done,
+            missing,
+            apply=lambda issues, status: operations.bulk_move(
+                issues=issues, actor=request.user, status=status
+            ),
+            already_there=lambda issue, status: issue.status_id == status.pk,
+        )
+
+    def _update(self, request, queryset, changes: dict, done: str) -> None:
+        """The same field changes on every selected issue, with operations.bulk_update."""
+        result = operations.bulk_update(
+            issues=queryset.select_related("project"), actor=request.user, changes=changes
+        )
+        self._report(request, result, done)
+
+    def _per_project(
+        self,
+        request,
+        queryset,
+        targets: dict[int, Status | Label],
+        done: str,
+        missing: str,
+        *,
+        apply: Callable[[list[Issue], Status | Label], operations.BulkResult],
+        already_there: Callable[[Issue, Status | Label], bool] | None = None,
+    ) -> None:
+        """Apply an operation per project with that project's target (a status, a label).
+
+        An issue whose project has no such target is refused (`missing`, with {project}); one
+        `already_there` is listed as not changed.
+        """
         result = operations.BulkResult()
         already: list[str] = []
-        groups: dict[Status, list[Issue]] = defaultdict(list)
+        groups: dict[Status | Label, list[Issue]] = defaultdict(list)
         for issue in queryset.select_related("project", "status"):
             target = targets.get(issue.project_id)
             if target is None:
                 result.refused[issue.key] = missing.format(project=issue.project.key)
-            elif issue.status_id == target.pk:
+            elif already_there is not None and already_there(issue, target):
                 already.append(issue.key)
             else:
                 groups[target].append(issue)
         for target, issues in groups.items():
-            moved = operations.bulk_move(issues=issues, actor=request.user, status=target)
-            result.changed += moved.changed
-            result.refused.update(moved.refused)
+            applied = apply(issues, target)
+            result.changed += applied.changed
+            result.refused.update(applied.refused)
         self._report(request, result, done, already=already)
 
     def _report(self, request, result: operations.BulkResult, done: str, *, already=()) -> None:
@@ -1016,8 +1038,9 @@ class ColorInput(forms.TextInput):
     input_type = "color"
 
 
-class CheckedFormSet(BaseInlineFormSet):
-    """An inline formset whose rules about the rows together run before Django's own checks.
+class CheckedFormSet(BaseInlineFormSet, metaclass=ABCMeta):
+    """Abstract: an inline formset whose rules about the rows together (`check_rows`) run
+    before Django's own checks.
 
     Django's check of a deleted row's protected objects would list every issue of a status;
     ours says what to do instead, so it runs first.
@@ -1037,8 +1060,9 @@ class CheckedFormSet(BaseInlineFormSet):
             self.check_rows(kept, deleted)
         super().clean()
 
+    @abstractmethod
     def check_rows(self, kept: list[forms.ModelForm], deleted: list) -> None:
-        raise NotImplementedError
+        """Raise ValidationError if the rows kept and deleted together break a rule."""
 
 
 class MembershipFormSet(CheckedFormSet):
