@@ -250,7 +250,7 @@ def _list_context(
         "epics": _epic_options(project, filterset),
         "query_string": params.urlencode(),
         "page_links": _page_links(params, page) if page else {},
-        "filtered": any(k not in ("order", "per_page", "page") and v for k, v in params.items()),
+        "filtered": filterset.active,
         "statuses": statuses,
         "labels": labels,
         "bulk_edit": project.can_edit,
@@ -435,7 +435,7 @@ def _filter_menus(filterset, params, statuses, labels, assignee_choices) -> list
             colors={label.name: label.color for label in labels},
         ),
         menu("source", "Source", form.fields["source"].choices),
-        menu("state", "State", [("open", "Open"), ("resolved", "Resolved")], multiple=False),
+        menu("state", "State", filterset.filters["state"].extra["choices"], multiple=False),
     ]
 
 

@@ -90,6 +90,13 @@ def test_no_match_shows_clear_filters(member_client, project, member):
     assert f'<a href="{list_url()}">clear filters</a>' in html
 
 
+def test_unknown_parameters_do_not_count_as_filters(member_client, project, member):
+    IssueFactory(project=project, actor=member)
+    response = member_client.get(list_url(utm_source="mail", page="1"))
+    assert response.context["filtered"] is False
+    assert "Clear filters" not in response.content.decode()
+
+
 # Filters -------------------------------------------------------------------------------------
 
 
