@@ -157,13 +157,7 @@ def stream_csv(
     keys = _order_keys(queryset)
     if use_copy:
         core = _core(queryset, keys)
-        if projects is None:
-            projects = _by_pk(queryset).order_by().values("project")
-        label_ids = list(
-            Label._default_manager.using(queryset.db)
-            .filter(project__in=projects)
-            .values_list("pk", flat=True)
-        )
+        label_ids = list(_labels(queryset, projects).values_list("pk", flat=True))
         try:
             sql, params = _copy_sql(core, keys, label_ids)
         except EmptyResultSet:  # e.g. .none() or pk__in=[]: nothing to ask the database.
@@ -312,6 +306,13 @@ def _core(
         fields = [lookup for _, lookup in CORE_FIELDS]
     lookups = [*fields, *(key.path for key in keys if select_keys)]
     return base.select_related(None).prefetch_related(None).order_by().values_list(*lookups)
+
+
+def _labels(queryset: QuerySet, projects: Iterable[Project] | None) -> QuerySet:
+    """The labels of the exported projects: `projects`, or those of the issues if not given."""
+    if projects is None:
+        projects = _by_pk(queryset).order_by().values("project")
+    return Label._default_manager.using(queryset.db).filter(project__in=projects)
 
 
 def _by_pk(queryset: QuerySet) -> QuerySet:
@@ -474,13 +475,7 @@ def _python_chunks(
 ) -> Iterator[bytes]:
     """Rows through values_list(...).iterator() and csv.writer, ROWS_PER_QUERY at a time."""
     connection = connections[queryset.db]
-    if projects is None:
-        projects = _by_pk(queryset).order_by().values("project")
-    label_names = _LabelNames(
-        Label._default_manager.using(queryset.db)
-        .filter(project__in=projects)
-        .values_list("pk", "name")
-    )
+    label_names = _LabelNames(_labels(queryset, projects).values_list("pk", "name"))
     label_names.using = queryset.db
     fields = [*_python_fields(connection), _label_ids()]
     core = _core(queryset, keys, fields=fields, select_keys=False)
