@@ -812,7 +812,10 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
             "status": list(project.statuses.all()),
             "assignee": list(members_of(project)),
             "labels": list(project.labels.all()),
-            "parent": list(parent_choices(project, issue.kind).exclude(pk=issue.pk)),
+            # The options show a key and a title: not every candidate's description.
+            "parent": list(
+                parent_choices(project, issue.kind).exclude(pk=issue.pk).only("number", "title")
+            ),
         }
     context["panel"] = [_panel_field(context, name) for name in PANEL_FIELDS]
     return context
