@@ -40,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 
 from issues.models import Issue, Kind, Label, Priority, Project, Status, StatusCategory
+from issues.templatetags.tracker import display_name
 
 PAGE_SIZE = 50
 # The most cards a re-rendered column keeps after a move ("Show more" can load further).
@@ -232,29 +233,23 @@ def first_card_ids(issues: QuerySet, limits: dict[int, int]) -> QuerySet:
             for status_id, limit in limits.items()
         ]
         return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return (
-        issues.filter(status_id__in=limits)
-        .annotate(
-            position=Window(RowNumber(), partition_by=[F("status_id")], order_by=F("rank").asc())
-        )
-        .filter(position__lte=max(limits.values()))
-        .order_by()
-        .values("pk")
-    )
+    columns = issues.filter(status_id__in=limits)
+    return first_ids_by_rank(columns, [F("status_id")], max(limits.values()))
 
 
 def first_lane_card_ids(issues: QuerySet, status_ids: Sequence[int], group: str) -> QuerySet:
     """Ids of the first PAGE_SIZE + 1 cards of each (lane, column) cell: one more tells
     whether the cell has more."""
+    cells = issues.filter(status_id__in=status_ids).annotate(lane=lane_expression(group))
+    return first_ids_by_rank(cells, [F("lane"), F("status_id")], PAGE_SIZE + 1)
+
+
+def first_ids_by_rank(issues: QuerySet, partition: list[F], limit: int) -> QuerySet:
+    """Ids of the first `limit` issues in rank order of each `partition`: one scan with a
+    ROW_NUMBER() window."""
     return (
-        issues.filter(status_id__in=status_ids)
-        .annotate(
-            lane=lane_expression(group),
-            position=Window(
-                RowNumber(), partition_by=[F("lane"), F("status_id")], order_by=F("rank").asc()
-            ),
-        )
-        .filter(position__lte=PAGE_SIZE + 1)
+        issues.annotate(position=Window(RowNumber(), partition_by=partition, order_by="rank"))
+        .filter(position__lte=limit)
         .order_by()
         .values("pk")
     )
@@ -326,6 +321,15 @@ def load_progress_and_epics(
     for card in cards:
         card.child_count, card.child_done_count = progress.get(card.pk, (0, 0))
     return epics
+
+
+def load_some_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
+    """Cards outside a whole board ("Show more", after a move), with their labels and child
+    progress."""
+    cards = load_cards(project, ids)
+    attach_labels(cards, project.labels.all())
+    load_progress_and_epics(project, cards, epics=False)
+    return cards
 
 
 def attach_labels(cards: Iterable[Issue], labels: Iterable[Label]) -> None:
@@ -439,7 +443,7 @@ def lane_order(board: Board, group: str, cells: dict) -> list[tuple[Any, Any, st
                 if card.assignee_id:
                     users[card.assignee_id] = card.assignee
         lanes = sorted(
-            ((pk, user, user.get_full_name() or user.get_username()) for pk, user in users.items()),
+            ((pk, user, display_name(user)) for pk, user in users.items()),
             key=lambda lane: lane[2].lower(),
         )
         none_title = "Unassigned"
@@ -461,10 +465,10 @@ def more_cards(
         issues = issues.filter(lane__isnull=True) if lane == NO_LANE else issues.filter(lane=lane)
     # One card before the page too: the first card's "Move up" goes above it.
     start = max(offset - 1, 0)
-    cards = load_cards(project, issues.order_by("rank").values("pk")[start : offset + PAGE_SIZE])
+    cards = load_some_cards(
+        project, issues.order_by("rank").values("pk")[start : offset + PAGE_SIZE]
+    )
     above = cards.pop(0).number if offset > 0 and cards else None
-    attach_labels(cards, project.labels.all())
-    load_progress_and_epics(project, cards, epics=False)
     link_neighbours(cards, above)
     remaining = max(issues.count() - offset - len(cards), 0)
     return cards, remaining
@@ -601,9 +605,7 @@ def cards_after_move(
         for index in (len(old_above) - 1, len(old_above)):
             if 0 <= index < len(old) and old[index][0] not in links:
                 link(old, index)
-    cards = load_cards(project, wanted)
-    attach_labels(cards, project.labels.all())
-    load_progress_and_epics(project, cards, epics=False)
+    cards = load_some_cards(project, wanted)
     for card in cards:
         card.above, card.below = links[card.pk]
     return cards
