@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 from django.http import QueryDict
 
 from issues.export import stream_csv
@@ -40,18 +41,11 @@ class Command(BaseCommand):
         if project is None:
             raise CommandError(f"No project with the key {options['project']!r}.")
         data = QueryDict(options["query"], mutable=True)
+        # The filter takes statuses by id and labels by exact name; here both are names, any case.
         for name in options["status"]:
-            status = project.statuses.filter(name__iexact=name.strip()).first()
-            if status is None:
-                names = ", ".join(project.statuses.values_list("name", flat=True))
-                raise CommandError(f"{project.key} has no status {name!r} (it has: {names}).")
-            data.appendlist("status", str(status.pk))
+            data.appendlist("status", str(_named(project, project.statuses.all(), name).pk))
         for name in options["label"]:
-            label = project.labels.filter(name__iexact=name.strip()).first()
-            if label is None:
-                names = ", ".join(project.labels.values_list("name", flat=True))
-                raise CommandError(f"{project.key} has no label {name!r} (it has: {names}).")
-            data.appendlist("label", label.name)
+            data.appendlist("label", _named(project, project.labels.all(), name).name)
         filterset = IssueFilter(data, project=project)
         if not filterset.is_valid():
             raise CommandError(error_message(filterset))
@@ -76,3 +70,13 @@ class Command(BaseCommand):
         for chunk in chunks:
             self.stdout.write(decoder.decode(chunk), ending="")
         self.stdout.write(decoder.decode(b"", final=True), ending="")
+
+
+def _named(project: Project, rows: QuerySet, name: str):
+    """The project's status or label of that name (any case), or a CommandError listing them."""
+    found = rows.filter(name__iexact=name.strip()).first()
+    if found is None:
+        noun = rows.model._meta.verbose_name
+        names = ", ".join(rows.values_list("name", flat=True))
+        raise CommandError(f"{project.key} has no {noun} {name!r} (it has: {names}).")
+    return found
