@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from . import operations
+from . import export, operations
 from .filters import SEARCH_CONFIG, search_vector
 from .models import (
     Comment,
@@ -337,10 +337,7 @@ class ScopedNameFilter(admin.SimpleListFilter):
         ids = administered(request)
         if ids is not None:
             rows = rows.filter(project_id__in=ids)
-        names: dict[str, str] = {}
-        for name in rows.order_by(*self.model._meta.ordering).values_list("name", flat=True):
-            names.setdefault(name.lower(), name)
-        return [(name, name) for name in names.values()]
+        return _names(rows.order_by(*self.model._meta.ordering).values_list("name", flat=True))
 
     def queryset(self, request, queryset):
         if self.value():
@@ -916,8 +913,7 @@ class IssueAdmin(ProjectScopedAdmin):
 
     @admin.action(description="Export as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        from issues import export  # The CSV export (issue 7), shared with the list page.
-
+        """The list page's CSV export (issues.export), for the selected issues."""
         keys = Project.objects.filter(pk__in=_project_ids(queryset)).values_list("key", flat=True)
         prefix = keys[0] if len(keys) == 1 else "tracker"
         return export.csv_response(queryset, filename_prefix=prefix)
