@@ -14,7 +14,7 @@ Nothing is changed when any of them is raised.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,7 +182,8 @@ def create_issue(
 ) -> Issue:
     """A new issue at the bottom of the project's order, numbered by the project's counter."""
     require_role(actor, project, Role.MEMBER)
-    status = project.default_status() if status is None else _check_status(project, status)
+    # Creates into a column queue on its row like moves do, so its WIP limit holds.
+    status = _lock_status(project, project.default_status() if status is None else status)
     issue = Issue(
         project=project,
         kind=kind,
@@ -204,8 +205,7 @@ def create_issue(
     labels = list(labels)
     issue.full_clean(exclude=["number", "rank"], validate_constraints=False)
     _check_labels(project, labels)
-    # Creates into a column queue on its row like moves do, so its WIP limit holds.
-    _check_wip_limit(_lock_status(status), entering=True)
+    _check_wip_limit(status)
 
     # Lock the project row while taking the next number: concurrent creates queue here.
     Project.objects.filter(pk=project.pk).update(next_number=F("next_number") + 1)
@@ -235,7 +235,7 @@ def update_issue(
     if "status" in changes:
         # Locked before the issue, in the same order as move_issue, so that two changes
         # cannot both take a column's last WIP slot.
-        new_status = _lock_status(_check_status(issue.project, changes["status"]))
+        new_status = _lock_status(issue.project, changes["status"])
     current = _lock(issue)
     if expected_version is not None and current.version != expected_version:
         raise Conflict(current)
@@ -311,7 +311,7 @@ def move_issue(
     """
     require_role(actor, issue.project, Role.MEMBER)
     # Moves into one column queue on its row, so two moves cannot both take its last WIP slot.
-    target = _lock_status(_check_status(issue.project, status))
+    target = _lock_status(issue.project, status)
     current = _lock(issue)
 
     old_status = current.status
@@ -370,35 +370,35 @@ def bulk_update(
     remove_label: Label | None = None,
 ) -> BulkResult:
     """Apply the same change to many issues; each that cannot change is reported by key."""
-    result = BulkResult()
-    with transaction.atomic():
-        for issue in issues:
-            issue_changes = dict(changes or {})
-            if add_label is not None or remove_label is not None:
-                labels = set(issue.labels.all())
-                if add_label is not None:
-                    labels.add(add_label)
-                if remove_label is not None:
-                    labels.discard(remove_label)
-                issue_changes["labels"] = labels
-            try:
-                with transaction.atomic():
-                    result.changed.append(
-                        update_issue(issue=issue, actor=actor, changes=issue_changes)
-                    )
-            except (ValidationError, PermissionDenied) as error:
-                result.refused[issue.key] = _message(error)
-    return result
+
+    def change(issue: Issue) -> Issue:
+        issue_changes = dict(changes or {})
+        if add_label is not None or remove_label is not None:
+            labels = set(issue.labels.all())
+            if add_label is not None:
+                labels.add(add_label)
+            if remove_label is not None:
+                labels.discard(remove_label)
+            issue_changes["labels"] = labels
+        return update_issue(issue=issue, actor=actor, changes=issue_changes)
+
+    return _each(issues, change)
 
 
 def bulk_move(*, issues: Iterable[Issue], actor: AbstractBaseUser, status: Status) -> BulkResult:
     """Move many issues to the bottom of a column; refusals are reported by key."""
+    return _each(issues, lambda issue: move_issue(issue=issue, actor=actor, status=status))
+
+
+def _each(issues: Iterable[Issue], operation: Callable[[Issue], Issue]) -> BulkResult:
+    """Run `operation` on every issue in one transaction; a refused issue (reported by key)
+    rolls back only its own savepoint."""
     result = BulkResult()
     with transaction.atomic():
         for issue in issues:
             try:
                 with transaction.atomic():
-                    result.changed.append(move_issue(issue=issue, actor=actor, status=status))
+                    result.changed.append(operation(issue))
             except (ValidationError, PermissionDenied) as error:
                 result.refused[issue.key] = _message(error)
     return result
@@ -488,19 +488,15 @@ def _lock(issue: Issue) -> Issue:
     )
 
 
-def _lock_status(status: Status) -> Status:
-    """The status row, locked: creates and moves into one column queue here."""
-    return Status.objects.select_for_update().get(pk=status.pk)
-
-
-def _check_status(project: Project, status: Any) -> Status:
+def _lock_status(project: Project, status: Any) -> Status:
+    """The project's status row, locked: creates and moves into one column queue here."""
     if not isinstance(status, Status):
         raise ValidationError({"status": "Choose a status."}, code="required")
     if status.project_id != project.pk:
         raise ValidationError(
             {"status": "That status belongs to another project."}, code="foreign_status"
         )
-    return status
+    return Status.objects.select_for_update().get(pk=status.pk)
 
 
 def _clean_title(title: Any) -> str:
@@ -531,11 +527,12 @@ def _check_move(issue: Issue, old: Status, new: Status) -> None:
             f"The workflow does not allow moving from “{old.name}” to “{new.name}”.",
             code="transition_not_allowed",
         )
-    _check_wip_limit(new, entering=True)
+    _check_wip_limit(new)
 
 
-def _check_wip_limit(status: Status, *, entering: bool) -> None:
-    if not entering or status.wip_limit is None:
+def _check_wip_limit(status: Status) -> None:
+    """Refuse one more issue in a column that is at its WIP limit."""
+    if status.wip_limit is None:
         return
     count = Issue.objects.filter(status=status).count()
     if count >= status.wip_limit:
