@@ -148,11 +148,6 @@ class Board:
     def card_count(self) -> int:
         return sum(column.count for column in self.columns)
 
-    @property
-    def hidden(self) -> list[Status]:
-        visible = {column.status.pk for column in self.columns}
-        return [status for status in self.statuses if status.pk not in visible]
-
 
 def filtered_issues(project: Project, filterset) -> QuerySet:
     """The project's issues that pass the filters, as a plain queryset to build on.

@@ -42,7 +42,6 @@ from .board import (
     filtered_issues,
     fingerprint,
     load_headers,
-    load_statuses,
     more_cards,
     parse_version,
     unchanged_since,
@@ -275,7 +274,8 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     try:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to add issues.", 403)
-        status = _status(project, request.POST.get("status"))
+        statuses = list(project.statuses.order_by("position", "pk"))
+        status = _status(project, request.POST.get("status"), statuses)
         known = _known_version(request, project)
         issue = _run(
             operations.create_issue,
@@ -295,7 +295,9 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     # The new card goes at the bottom of its column; the column's header gets the new counts.
     filterset = board_filter(params, request, project)
     issues = filtered_issues(project, filterset)
-    statuses = load_statuses(project, issues, filtered=filterset.active, only={status.pk})
+    statuses = load_headers(
+        project, issues, filtered=filterset.active, only={status.pk}, statuses=statuses
+    )
     issue.card_labels, issue.child_count, issue.child_done_count = [], 0, 0
     issue.above = (
         issues.filter(status=status, rank__lt=issue.rank)
