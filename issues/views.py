@@ -143,38 +143,40 @@ def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
         selected = filterset.qs
     else:
         selected = Issue.objects.filter(project=project, number__in=form.cleaned_data["issues"])
-    count = selected.count()
-    if count > BULK_LIMIT:
-        return _bulk_refused(
-            request,
-            project,
-            filters,
-            f"{count} issues match: change at most {BULK_LIMIT} at once (narrow the filters).",
-        )
+    # One more than the limit is enough to know it is exceeded; the count is only for the message.
     issues = list(
         Issue.objects.filter(pk__in=selected.values("pk"))
         .select_related("project", "status")
         .prefetch_related("labels")
-        .order_by("number")
+        .order_by("number")[: BULK_LIMIT + 1]
     )
+    if len(issues) > BULK_LIMIT:
+        return _bulk_refused(
+            request,
+            project,
+            filters,
+            f"{selected.count()} issues match: change at most {BULK_LIMIT} at once "
+            "(narrow the filters).",
+        )
     changes = form.changes()
     status = changes.pop("status", None)
     add_label, remove_label = changes.pop("add_label", None), changes.pop("remove_label", None)
+    results = []
+    if changes or add_label or remove_label:
+        results.append(
+            operations.bulk_update(
+                issues=issues,
+                actor=request.user,
+                changes=changes,
+                add_label=add_label,
+                remove_label=remove_label,
+            )
+        )
+    if status is not None:
+        results.append(operations.bulk_move(issues=issues, actor=request.user, status=status))
     changed: set[str] = set()
     refused: dict[str, list[str]] = {}
-    if changes or add_label or remove_label:
-        result = operations.bulk_update(
-            issues=issues,
-            actor=request.user,
-            changes=changes,
-            add_label=add_label,
-            remove_label=remove_label,
-        )
-        changed.update(issue.key for issue in result.changed)
-        for issue_key, reason in result.refused.items():
-            refused.setdefault(issue_key, []).append(reason)
-    if status is not None:
-        result = operations.bulk_move(issues=issues, actor=request.user, status=status)
+    for result in results:
         changed.update(issue.key for issue in result.changed)
         for issue_key, reason in result.refused.items():
             refused.setdefault(issue_key, []).append(reason)
@@ -200,8 +202,7 @@ def _bulk_refused(
     if request.htmx:
         return _error(message, 400)
     messages.error(request, message)
-    response = HttpResponseRedirect(_list_url(project, filters))
-    return response
+    return HttpResponseRedirect(_list_url(project, filters))
 
 
 def _list_context(

@@ -584,6 +584,21 @@ def test_bulk_without_selection_is_refused(member_client, project, member):
     assert "Select at least one issue" in unquote(response["X-Error-Message"])
 
 
+def test_bulk_all_matching_over_the_limit_is_refused_with_the_count(
+    member_client, project, member, monkeypatch
+):
+    monkeypatch.setattr(views, "BULK_LIMIT", 2)
+    issues = [IssueFactory(project=project, actor=member) for _ in range(3)]
+    response = member_client.post(
+        bulk_url(), {"all_matching": "1", "priority": "high"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert unquote(response["X-Error-Message"]) == (
+        "3 issues match: change at most 2 at once (narrow the filters)."
+    )
+    assert all(Issue.objects.get(pk=i.pk).priority == Priority.NONE for i in issues)
+
+
 def test_bulk_without_a_change_is_refused(member_client, project, member):
     a = IssueFactory(project=project, actor=member)
     response = member_client.post(bulk_url(), {"issues": [a.number]}, **HTMX)
