@@ -765,6 +765,7 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
     """Everything the detail page shows, in a number of queries that does not grow with it."""
     children = list(
         Issue.objects.filter(parent=issue)
+        .defer("description")  # A child row shows its key, title, status, points and assignee.
         .select_related("status", "assignee")
         .with_child_progress()
         .order_by("rank")
