@@ -172,7 +172,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     swimlanes). A form post is redirected back to the board with a message.
     """
     project = project_for(request, key)
-    params = _board_params(request)
+    params = request.GET  # the board's filters: its forms post to a URL that carries them
     try:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to move cards.", 403)
@@ -204,7 +204,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         message = f"Moved {issue.key} within {status.name}."
     if not request.htmx:
         messages.success(request, message)
-        return redirect(_next_url(request, project), permanent=False)
+        return redirect(_board_path(project, params), permanent=False)
     show, group, _ = board_options(params)
     filterset = board_filter(params, request, project)
     # A drag has put the card in place already (it names its new neighbours): the answer
@@ -270,7 +270,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
 def add(request: HttpRequest, key: str) -> HttpResponse:
     """Quick add: a story with this title at the bottom of a column."""
     project = project_for(request, key)
-    params = _board_params(request)
+    params = request.GET  # the board's filters: its forms post to a URL that carries them
     try:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to add issues.", 403)
@@ -291,7 +291,7 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     message = f"Added {issue.key} to {status.name}."
     if not request.htmx:
         messages.success(request, message)
-        return redirect(_next_url(request, project), permanent=False)
+        return redirect(_board_path(project, params), permanent=False)
     # The new card goes at the bottom of its column; the column's header gets the new counts.
     filterset = board_filter(params, request, project)
     issues = filtered_issues(project, filterset)
@@ -486,21 +486,13 @@ def move_buttons(statuses) -> dict[int, str]:
 
 
 def _board_path(project: Project, params: QueryDict) -> str:
+    """This project's board with the filters and options of `params` (where a form post goes
+    back to: never another URL)."""
     query = params.copy()
     for name in ("offset", "column", "lane"):
         query.pop(name, None)
     path = reverse("boards:board", args=[project.key])
     return f"{path}?{query.urlencode()}" if query else path
-
-
-def _board_params(request: HttpRequest) -> QueryDict:
-    """The board's filters and options during a POST: forms post to a URL that carries them."""
-    return request.GET
-
-
-def _next_url(request: HttpRequest, project: Project) -> str:
-    """Back to the board, with its filters; only ever this project's board."""
-    return _board_path(project, request.GET)
 
 
 def _move_action(project: Project, params: QueryDict) -> str:
