@@ -19,13 +19,6 @@
   function bodyVersion() { var b = body(); return b ? b.dataset.version || "" : ""; }
   function cardsIn(list) { return list ? list.querySelectorAll(".card").length : 0; }
 
-  function announce(text) {
-    var live = document.getElementById("board-live");
-    if (!live) return;
-    live.textContent = "";
-    setTimeout(function () { live.textContent = text; }, 30);
-  }
-
   // Moves ----------------------------------------------------------------------------------
 
   function loadedCounts(values, lists) {
