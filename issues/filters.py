@@ -43,6 +43,8 @@ def search_vector() -> SearchVector:
 
 
 class IssueFilter(django_filters.FilterSet):
+    # django-filter calls the filter_* methods only with a cleaned, non-empty value (a CharField
+    # strips it, a choice is one of its choices).
     q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
     assignee = django_filters.ChoiceFilter(method="filter_assignee", label="Assignee")
     label = django_filters.ModelMultipleChoiceFilter(
@@ -122,9 +124,6 @@ class IssueFilter(django_filters.FilterSet):
         covers, with each issue's relevance as `search_rank` (the list orders by it when no
         explicit order is asked for). SQLite: every word, case-insensitively, as a substring.
         """
-        value = value.strip()
-        if not value:
-            return queryset
         key = re.fullmatch(rf"({re.escape(self.project.key)}-)?(\d{{1,9}})", value, re.IGNORECASE)
         if key and key.group(1):
             return queryset.filter(number=int(key.group(2)))
@@ -153,22 +152,16 @@ class IssueFilter(django_filters.FilterSet):
         return queryset.filter(assignee__username=value)
 
     def filter_priority(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        if not value:
-            return queryset
         return queryset.filter(priority__in=[Priority.from_slug(slug) for slug in value])
 
-    def filter_epic(self, queryset: QuerySet, name: str, value: Issue | None) -> QuerySet:
-        if value is None:
-            return queryset
+    def filter_epic(self, queryset: QuerySet, name: str, value: Issue) -> QuerySet:
         return queryset.filter(Q(parent=value) | Q(parent__parent=value))
 
     def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         closed = StatusCategory.closed()
         if value == "open":
             return queryset.exclude(status__category__in=closed)
-        if value == "resolved":
-            return queryset.filter(status__category__in=closed)
-        return queryset
+        return queryset.filter(status__category__in=closed)  # "resolved", the only other choice
 
 
 def _has_value(value) -> bool:
