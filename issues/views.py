@@ -674,7 +674,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
     except ValidationError as refusal:
         return _comment_refused(request, project, issue, " ".join(refusal.messages))
     if request.htmx:
-        context = _detail_context(request, project, issue)
+        context = {"project": project, "issue": issue, "timeline": _timeline(project, issue)[0]}
         return _render_parts(request, context, ["timeline"], status=201)
     return HttpResponseRedirect(f"{issue.get_absolute_url()}#comment-{comment.pk}")
 
@@ -705,12 +705,9 @@ def comment_edit(request: HttpRequest, key: str, number: int, comment_id: int) -
     if message:
         return _comment_refused(request, project, issue, message, editing_comment=comment.pk)
     if request.htmx:
-        context = _detail_context(request, project, issue)
-        context["entry"] = {
-            "type": "comment",
-            "comment": comment,
-            "html": context["linker"].render(comment.body),
-        }
+        html = IssueLinker(project, [comment.body]).render(comment.body)
+        entry = {"type": "comment", "comment": comment, "html": html}
+        context = {"project": project, "issue": issue, "entry": entry}
         return _render_parts(request, context, ["comment"])
     return HttpResponseRedirect(f"{issue.get_absolute_url()}#comment-{comment.pk}")
 
@@ -770,20 +767,7 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
         .with_child_progress()
         .order_by("rank")
     )
-    comments = list(issue.comments.select_related("author"))
-    events = [
-        event
-        for event in issue.events.select_related("actor")
-        # Comments show themselves; only a deletion leaves a trace in the timeline.
-        if event.field != "comment" or (event.old_value and not event.new_value)
-    ]
-    linker = IssueLinker(project, [issue.description, *(c.body for c in comments)])
-    timeline = [
-        {"type": "comment", "at": c.created_at, "comment": c, "html": linker.render(c.body)}
-        for c in comments
-    ] + [{"type": "event", "at": e.created_at, "event": e, "text": _event_text(e)} for e in events]
-    timeline.sort(key=lambda entry: entry["at"])
-
+    timeline, linker = _timeline(project, issue)
     done = sum(1 for child in children if child.status.category == StatusCategory.DONE)
     context = {
         "project": project,
@@ -821,6 +805,27 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
         }
     context["panel"] = [_panel_field(context, name) for name in PANEL_FIELDS]
     return context
+
+
+def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:
+    """Comments and events in time order, and the linker that also renders the description.
+
+    A new comment is answered with this alone, not with the whole page's context.
+    """
+    comments = list(issue.comments.select_related("author"))
+    events = [
+        event
+        for event in issue.events.select_related("actor")
+        # Comments show themselves; only a deletion leaves a trace in the timeline.
+        if event.field != "comment" or (event.old_value and not event.new_value)
+    ]
+    linker = IssueLinker(project, [issue.description, *(c.body for c in comments)])
+    timeline = [
+        {"type": "comment", "at": c.created_at, "comment": c, "html": linker.render(c.body)}
+        for c in comments
+    ] + [{"type": "event", "at": e.created_at, "event": e, "text": _event_text(e)} for e in events]
+    timeline.sort(key=lambda entry: entry["at"])
+    return timeline, linker
 
 
 def _panel_field(context: dict, name: str) -> dict:

@@ -644,6 +644,27 @@ def test_add_comment_with_htmx_answers_the_timeline(member_client, issue):
     assert Comment.objects.get().body == "Looks **fine**"
 
 
+def test_htmx_comment_answers_are_the_timeline_or_comment_alone(
+    member_client, project, member, issue, django_assert_max_num_queries
+):
+    other = IssueFactory(project=project, actor=member, title="Other one")
+    # The answers render the timeline or the comment, not the page: no children, no choices.
+    with django_assert_max_num_queries(14):
+        response = member_client.post(
+            comment_url(issue), {"body": f"See WEB-{other.number}"}, **HTMX
+        )
+    html = response.content.decode()
+    assert f'href="{detail_url(other)}"' in html
+    assert 'id="timeline"' in html and "data-edit-toggle" in html
+    comment = Comment.objects.get()
+    with django_assert_max_num_queries(14):
+        response = member_client.post(
+            comment_edit_url(comment), {"body": f"WEB-{other.number}!"}, **HTMX
+        )
+    html = response.content.decode()
+    assert f'href="{detail_url(other)}"' in html and "data-edit-toggle" in html
+
+
 def test_add_comment_without_javascript_redirects_to_it(member_client, issue):
     response = member_client.post(comment_url(issue), {"body": "Hello"})
     comment = Comment.objects.get()
