@@ -57,16 +57,6 @@ def icon_sprite() -> SafeString:
     return mark_safe(f'<svg class="icon-sprite" aria-hidden="true">{symbols}</svg>')  # noqa: S308
 
 
-@register.simple_tag
-def kind_symbol(kind: str) -> SafeString:
-    return mark_safe(KIND_USE[Kind(kind)])  # noqa: S308 - constant markup
-
-
-@register.simple_tag
-def priority_symbol(priority: int) -> SafeString:
-    return mark_safe(PRIORITY_USE.get(Priority(priority), ""))  # noqa: S308 - constant markup
-
-
 # A number no issue has: the issue page's URL is reversed once per page with it, then each
 # card puts its own number in (reversing 250 times costs a few milliseconds).
 URL_NUMBER = "987654321"

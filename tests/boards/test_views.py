@@ -660,6 +660,24 @@ def test_swimlanes_by_priority_go_from_urgent_to_none(as_member, project, member
     assert lanes == [str(Priority.URGENT.value), str(Priority.LOW.value), str(Priority.NONE.value)]
 
 
+def lane_titles(html: str) -> list[str]:
+    return re.findall(r'<h2 class="lane-title" id="lane-\w+">(.*?)</h2>', html, re.S)
+
+
+def test_priority_lanes_are_headed_by_the_priority_icon(as_member, project, member):
+    for priority in (Priority.URGENT, Priority.NONE):
+        IssueFactory(project=project, actor=member, priority=priority)
+    urgent, none = lane_titles(as_member.get(BOARD, {"group": "priority"}).content.decode())
+    assert 'class="priority-icon priority-urgent"' in urgent
+    assert "priority-icon" not in none
+
+
+def test_epic_lanes_are_headed_by_the_epic_icon(as_member, mixed):
+    epic, no_epic = lane_titles(as_member.get(BOARD, {"group": "epic"}).content.decode())
+    assert 'class="kind-icon kind-epic"' in epic
+    assert "kind-icon" not in no_epic
+
+
 # Big boards --------------------------------------------------------------------------------------
 
 
