@@ -571,20 +571,41 @@ def issue_field(request: HttpRequest, key: str, number: int, field: str) -> Http
         error = " ".join(form.errors[field] if field in form.errors else _form_message(form))
     if error:
         if request.htmx:
-            context = _detail_context(request, project, issue, field_errors={field: error})
-            context["field"] = _panel_field(context, field)
+            context = _field_context(project, issue, [field], field_errors={field: error})
             return _render_parts(request, context, ["panel-field"], status=422)
         return _render_detail(request, project, issue, field_errors={field: error}, status=422)
     if not request.htmx:
         return HttpResponseRedirect(issue.get_absolute_url())
     issue = _load_issue(project, number)
-    context = _detail_context(request, project, issue, oob=True)
-    context["field"] = _panel_field(context, field)
+    # A new kind changes which parents fit: the parent field is answered too.
+    fields = [field, "parent"] if field == "kind" else [field]
+    context = _field_context(
+        project,
+        issue,
+        fields,
+        oob=True,
+        ancestors=issue.ancestors(),
+        timeline=_timeline(project, issue)[0],
+    )
     parts = ["panel-field", "timeline", "issue-meta", "breadcrumbs"]
     if field == "kind":
         context["oob_fields"] = [_panel_field(context, "parent")]
         parts.append("oob-fields")
     return _render_parts(request, context, parts, version=issue.version)
+
+
+def _field_context(project: Project, issue: Issue, fields: list[str], **extra) -> dict:
+    """What a side-panel answer renders: the field (first of `fields`) and the choices of those
+    fields only, not the whole page's context."""
+    context = {
+        "project": project,
+        "issue": issue,
+        "field_errors": {},
+        "choices": _panel_choices(project, issue, fields),
+        **extra,
+    }
+    context["field"] = _panel_field(context, fields[0])
+    return context
 
 
 def _save_text(request: HttpRequest, project: Project, issue: Issue, field: str) -> HttpResponse:
@@ -794,17 +815,23 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
         **extra,
     }
     if project.can_edit:
-        context["choices"] = {
-            "status": list(project.statuses.all()),
-            "assignee": list(members_of(project)),
-            "labels": list(project.labels.all()),
-            # The options show a key and a title: not every candidate's description.
-            "parent": list(
-                parent_choices(project, issue.kind).exclude(pk=issue.pk).only("number", "title")
-            ),
-        }
+        context["choices"] = _panel_choices(project, issue, PANEL_FIELDS)
     context["panel"] = [_panel_field(context, name) for name in PANEL_FIELDS]
     return context
+
+
+def _panel_choices(project: Project, issue: Issue, fields) -> dict[str, list]:
+    """The options of those side-panel fields that offer the project's rows (one query each)."""
+    loaders = {
+        "status": lambda: project.statuses.all(),
+        "assignee": lambda: members_of(project),
+        "labels": lambda: project.labels.all(),
+        # The options show a key and a title: not every candidate's description.
+        "parent": lambda: (
+            parent_choices(project, issue.kind).exclude(pk=issue.pk).only("number", "title")
+        ),
+    }
+    return {name: list(loaders[name]()) for name in fields if name in loaders}
 
 
 def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:

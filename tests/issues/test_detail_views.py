@@ -453,6 +453,24 @@ def test_parent_in_place_offers_only_what_the_hierarchy_allows(
     assert fresh(task).parent == epic
 
 
+def test_panel_answers_load_only_the_changed_fields_choices(
+    member_client, project, member, hierarchy, django_assert_max_num_queries
+):
+    epic, story, _ = hierarchy
+    # The answer is the field, the timeline, the dates and the breadcrumbs: not the page.
+    with django_assert_max_num_queries(21):
+        response = member_client.post(field_url(story, "priority"), {"priority": "high"}, **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        'id="breadcrumbs" class="breadcrumbs" aria-label="Breadcrumbs" hx-swap-oob="true"' in html
+    )
+    assert f'href="{detail_url(epic)}"' in html
+    with django_assert_max_num_queries(6):
+        response = member_client.post(field_url(story, "estimate"), {"estimate": "-1"}, **HTMX)
+    assert response.status_code == 422
+
+
 def test_kind_change_that_breaks_children_is_refused(member_client, hierarchy):
     _, story, _ = hierarchy
     response = member_client.post(field_url(story, "kind"), {"kind": "epic"}, **HTMX)
