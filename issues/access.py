@@ -7,7 +7,7 @@ role is too low gets 403. Views call this first, because a fragment skips the pa
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from .models import ROLE_ORDER, Project, Role
+from .models import Project, Role, role_at_least
 
 
 def project_for(request: HttpRequest, key: str, minimum: str = Role.VIEWER) -> Project:
@@ -16,9 +16,9 @@ def project_for(request: HttpRequest, key: str, minimum: str = Role.VIEWER) -> P
     role = project.role_of(request.user) if project is not None else None
     if role is None:
         raise Http404("No such project.")
-    if ROLE_ORDER[role] < ROLE_ORDER[minimum]:
+    if not role_at_least(role, minimum):
         raise PermissionDenied(f"You need the {Role(minimum).label.lower()} role in {key}.")
     project.role = role
-    project.can_edit = ROLE_ORDER[role] >= ROLE_ORDER[Role.MEMBER]
+    project.can_edit = role_at_least(role, Role.MEMBER)
     project.can_admin = role == Role.ADMIN
     return project

@@ -36,6 +36,11 @@ class Role(models.TextChoices):
 ROLE_ORDER = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
 
+def role_at_least(role: str | None, minimum: str) -> bool:
+    """Whether `role` (None: not a member) allows what `minimum` allows."""
+    return role is not None and ROLE_ORDER[role] >= ROLE_ORDER[minimum]
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user) -> ProjectQuerySet:
         """Projects the user may see: their memberships (superusers see every project)."""

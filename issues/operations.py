@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from . import ranking
 from .models import (
-    ROLE_ORDER,
     Comment,
     Issue,
     IssueEvent,
@@ -41,6 +40,7 @@ from .models import (
     Status,
     StatusCategory,
     Transition,
+    role_at_least,
 )
 
 RANK_RETRIES = 5
@@ -102,7 +102,7 @@ class BulkResult:
 def require_role(actor: AbstractBaseUser, project: Project, minimum: str) -> str:
     """The actor's role in the project, or PermissionDenied if it is below `minimum`."""
     role = project.role_of(actor)
-    if role is None or ROLE_ORDER[role] < ROLE_ORDER[minimum]:
+    if not role_at_least(role, minimum):
         raise PermissionDenied(
             f"You need the {Role(minimum).label.lower()} role in {project.key} to do this."
         )
