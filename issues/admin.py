@@ -1182,17 +1182,6 @@ class LabelInline(ScopedInline, admin.TabularInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-def _delete_label(label: Label, actor) -> None:
-    """Take the label off its issues through the operations (events, versions), then delete it."""
-    result = operations.bulk_update(
-        issues=label.issues.select_related("project"), actor=actor, remove_label=label
-    )
-    if result.refused:
-        refused = "; ".join(f"{key}: {reason}" for key, reason in result.refused.items())
-        raise Refused(ValidationError(f"“{label.name}” was not deleted: {refused}"))
-    label.delete()
-
-
 class ProjectAdminForm(RefusableForm):
     default_status = forms.ModelChoiceField(
         queryset=Status.objects.none(),
@@ -1282,7 +1271,10 @@ class ProjectAdmin(ProjectScopedAdmin):
                     return
                 labels = formset.save(commit=False)
                 for label in formset.deleted_objects:
-                    _delete_label(label, request.user)
+                    try:
+                        operations.delete_label(label=label, actor=request.user)
+                    except ValidationError as error:
+                        raise Refused(error) from error
                 for label in labels:
                     label.save()
         except IntegrityError as error:

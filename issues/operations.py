@@ -160,6 +160,22 @@ def set_default_status(*, status: Status, actor: AbstractBaseUser) -> Status:
     return status
 
 
+@transaction.atomic
+def delete_label(*, label: Label, actor: AbstractBaseUser) -> None:
+    """Take the label off its issues (each logged, versions bumped), then delete it.
+
+    Refused, with nothing changed, if any of its issues cannot be changed.
+    """
+    require_role(actor, label.project, Role.ADMIN)
+    result = bulk_update(
+        issues=label.issues.select_related("project"), actor=actor, remove_label=label
+    )
+    if result.refused:
+        refused = "; ".join(f"{key}: {reason}" for key, reason in result.refused.items())
+        raise ValidationError(f"“{label.name}” was not deleted: {refused}", code="label_in_use")
+    label.delete()
+
+
 # Issues --------------------------------------------------------------------------------------
 
 

@@ -954,6 +954,26 @@ def test_bulk_move_respects_transitions(project, member, status):
     assert list(result.refused) == [backlog_item.key]
 
 
+# Labels ------------------------------------------------------------------------------------
+
+
+def test_deleting_a_label_takes_it_off_its_issues_with_events(project, member, admin_user):
+    label = project.labels.get(name="Bug fix")
+    issue = IssueFactory(project=project, actor=member, labels=[label])
+    operations.delete_label(label=label, actor=admin_user)
+    assert not project.labels.filter(name="Bug fix").exists()
+    event = IssueEvent.objects.get(issue=issue, field="labels")
+    assert (event.actor, event.old_value, event.new_value) == (admin_user, "Bug fix", "")
+
+
+def test_members_cannot_delete_labels(project, member, db_snapshot):
+    label = project.labels.get(name="Bug fix")
+    before = db_snapshot()
+    with pytest.raises(PermissionDenied):
+        operations.delete_label(label=label, actor=member)
+    assert db_snapshot() == before
+
+
 # Comments ----------------------------------------------------------------------------------
 
 
