@@ -26,7 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from issues import operations
 from issues.access import project_for
-from issues.filters import IssueFilter, error_message
+from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 
 from . import cache as board_cache
@@ -385,7 +385,7 @@ def board_context(
     context = _render_context(request, project, params, board_data)
     context["errors"] = errors
     context["filterset"] = filterset
-    context["filter_menus"] = filter_menus(filterset, board_data, params)
+    context["filter_menus"] = filter_menus(board_data, params)
     return context, 400 if errors else 200
 
 
@@ -440,33 +440,22 @@ def export_url(project: Project, params: QueryDict, board_data: Board) -> str:
     return _with_query(reverse("issues:export", args=[project.key]), query.urlencode())
 
 
-def filter_menus(filterset: IssueFilter, board_data: Board, params: QueryDict) -> list[dict]:
+def filter_menus(board_data: Board, params: QueryDict) -> list[dict]:
     """The checkbox menus of the filter bar, with what is ticked (from the URL)."""
-
-    def menu(name: str, label: str, choices, colors=None) -> dict:
-        chosen = params.getlist(name)
-        colors = colors or {}
-        return {
-            "name": name,
-            "label": label,
-            "choices": [
-                (str(value), text, str(value) in chosen, colors.get(value))
-                for value, text in choices
-            ],
-            "count": len(chosen),
-        }
-
     labels = board_data.labels
     return [
-        menu(
+        filter_menu(
+            params,
             "label",
             "Labels",
             [(label.name, label.name) for label in labels],
-            {label.name: label.color for label in labels},
+            colors={label.name: label.color for label in labels},
         ),
-        menu("kind", "Kind", Kind.choices),
-        menu("priority", "Priority", [(p.slug, p.label) for p in reversed(Priority)]),
-        menu("source", "Source", Source.choices),
+        filter_menu(params, "kind", "Kind", Kind.choices),
+        filter_menu(
+            params, "priority", "Priority", [(p.slug, p.label) for p in reversed(Priority)]
+        ),
+        filter_menu(params, "source", "Source", Source.choices),
     ]
 
 

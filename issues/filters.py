@@ -179,3 +179,22 @@ def error_message(filterset: IssueFilter) -> str:
         label = filterset.form.fields[name].label if name in filterset.form.fields else name
         parts.append(f"{label}: {' '.join(errors)}")
     return "Invalid filter. " + " ".join(parts)
+
+
+def filter_menu(
+    params, name: str, label: str, choices, *, colors=None, multiple: bool = True
+) -> dict:
+    """One dropdown of a filter bar (board and list): its options, each with whether the query
+    string ticks it and its colour dot, if any."""
+    chosen = set(params.getlist(name))
+    colors = colors or {}
+    options = [
+        (str(value), text, str(value) in chosen, colors.get(value)) for value, text in choices
+    ]
+    return {
+        "name": name,
+        "label": label,
+        "options": options,
+        "multiple": multiple,
+        "count": sum(1 for option in options if option[2]),
+    }

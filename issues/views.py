@@ -35,7 +35,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import operations
 from .access import project_for
-from .filters import ORDERING_FIELDS, IssueFilter, error_message
+from .filters import ORDERING_FIELDS, IssueFilter, error_message, filter_menu
 from .forms import (
     BULK_LIMIT,
     CHILD_KIND,
@@ -403,40 +403,29 @@ def _page_links(params: QueryDict, page) -> dict[str, str | None]:
 
 def _filter_menus(filterset, params, statuses, labels, assignee_choices) -> list[dict]:
     """The filter bar's dropdowns: options with whether each is on, from the query string."""
-
-    def menu(name: str, label: str, options, multiple: bool = True, colors=None) -> dict:
-        chosen = set(params.getlist(name))
-        colors = colors or {}
-        items = [
-            (str(value), text, str(value) in chosen, colors.get(value)) for value, text in options
-        ]
-        return {
-            "name": name,
-            "label": label,
-            "options": items,
-            "multiple": multiple,
-            "count": sum(1 for item in items if item[2]),
-        }
-
     form = filterset.form
     return [
-        menu(
+        filter_menu(
+            params,
             "status",
             "Status",
             [(status.pk, status.name) for status in statuses],
             colors={status.pk: status.color for status in statuses},
         ),
-        menu("assignee", "Assignee", assignee_choices, multiple=False),
-        menu("kind", "Kind", form.fields["kind"].choices),
-        menu("priority", "Priority", form.fields["priority"].choices),
-        menu(
+        filter_menu(params, "assignee", "Assignee", assignee_choices, multiple=False),
+        filter_menu(params, "kind", "Kind", form.fields["kind"].choices),
+        filter_menu(params, "priority", "Priority", form.fields["priority"].choices),
+        filter_menu(
+            params,
             "label",
             "Labels",
             [(label.name, label.name) for label in labels],
             colors={label.name: label.color for label in labels},
         ),
-        menu("source", "Source", form.fields["source"].choices),
-        menu("state", "State", filterset.filters["state"].extra["choices"], multiple=False),
+        filter_menu(params, "source", "Source", form.fields["source"].choices),
+        filter_menu(
+            params, "state", "State", filterset.filters["state"].extra["choices"], multiple=False
+        ),
     ]
 
 
