@@ -17,7 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	"$(BIN)/python" -m pip install --quiet -e ".[test]"
 	touch "$(VENV)/.installed"
 
-## make run: migrate, load the demo data (idempotent) and serve on http://$(HOST):$(PORT)/
+## make run: migrate, load the demo data (idempotent), serve on http://$(HOST):$(PORT)/ and run a
+## task worker (e-mails, notifications) beside it; Ctrl-C stops both
 run: $(VENV)/.installed
 	DEBUG=1 "$(BIN)/python" manage.py migrate --no-input
 	DEBUG=1 "$(BIN)/python" manage.py seed_demo
@@ -26,6 +27,10 @@ run: $(VENV)/.installed
 	@echo "  Log in as demo / demo (admin), alice or bob (members), victor (viewer); password: demo"
 	@echo "  Triage in the admin: http://$(HOST):$(PORT)/admin/"
 	@echo ""
+	@echo "  A task worker runs beside the server: e-mails are printed here."
+	@echo ""
+	@DEBUG=1 "$(BIN)/python" manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 "$(BIN)/python" manage.py runserver "$(HOST):$(PORT)"
 
 ## make test: every test, browser tests included; SQLite unless DATABASE_URL says PostgreSQL.

@@ -1,10 +1,12 @@
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from issues import operations
 from issues.models import Comment, Issue, IssueEvent, Label, Membership, Project, Role, Status
 
 from .factories import IssueFactory, ProjectFactory, UserFactory
+from .smtp import SMTPServer
 
 
 @pytest.fixture
@@ -71,6 +73,36 @@ def db_snapshot(db):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def run_worker(db, monkeypatch):
+    """Run every task that is due, as `manage.py db_worker` does, then return.
+
+    The worker closes "old" connections between tasks; inside a test's transaction that would
+    close the test's own connection, so that one step is left out here.
+    """
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+    def run() -> None:
+        call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False)
+
+    return run
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free port, and the settings that send through it."""
+    server = SMTPServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.stop()
 
 
 def pytest_collection_modifyitems(config, items):

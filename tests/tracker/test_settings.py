@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tracker.settings import BASE_DIR, database_from_url
+from tracker.settings import BASE_DIR, database_from_url, email_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_SECRET = "a-long-random-looking-production-secret-key-0123456789-abcdefghij"
@@ -135,3 +135,44 @@ def test_tests_run_on_the_database_that_database_url_names(db):
         "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     )
     assert connection.vendor == expected
+
+
+def test_email_url_with_starttls_credentials_and_port():
+    assert email_from_url("smtp://mailer:s%40cret@smtp.example.com:587") == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "s@cret",
+        "EMAIL_USE_SSL": False,
+        "EMAIL_USE_TLS": True,
+    }
+
+
+def test_email_url_smtps_uses_implicit_tls_on_465():
+    settings = email_from_url("smtps://mailer:pw@smtp.example.com")
+
+    assert (settings["EMAIL_PORT"], settings["EMAIL_USE_SSL"], settings["EMAIL_USE_TLS"]) == (
+        465,
+        True,
+        False,
+    )
+
+
+def test_email_url_console_prints_emails():
+    assert email_from_url("console://") == {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
+    }
+
+
+def test_unsupported_email_url_scheme_is_a_clear_error():
+    with pytest.raises(ImproperlyConfigured, match="imap"):
+        email_from_url("imap://mail.example.com")
+
+
+def test_development_prints_emails_to_the_console():
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.EMAIL_BACKEND)", DEBUG="1"
+    )
+
+    assert result.stdout.strip().endswith("django.core.mail.backends.console.EmailBackend")
