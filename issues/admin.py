@@ -696,10 +696,13 @@ class IssueAdmin(ProjectScopedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         main = ["project", "key", "title", "description", "loaded_version"] if obj else []
+        planning = ["parent", "estimate", "due_date"]
+        if obj:  # Sprints, releases and score inputs (the planning app) are the project's.
+            planning += ["sprint", "release", "value", "reach", "impact", "confidence"]
         fieldsets = [
             (None, {"fields": main or ["project", "title", "description"]}),
             ("Triage", {"fields": ["kind", "status", "priority", "source", "assignee", "labels"]}),
-            ("Planning", {"fields": ["parent", "estimate", "due_date"]}),
+            ("Planning", {"fields": planning}),
         ]
         if obj:
             record = ["reporter", "number", "rank", "version"]
@@ -744,7 +747,7 @@ class IssueAdmin(ProjectScopedAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name in {"project", "assignee", "parent"} and formfield is not None:
+        if db_field.name in {"project", "assignee", "parent", "sprint", "release"} and formfield:
             # No popups to edit, add or delete other objects from an issue's form.
             widget = formfield.widget
             widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
@@ -753,6 +756,10 @@ class IssueAdmin(ProjectScopedAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         status = form.base_fields.get("status")
+        if obj is not None:
+            for name in ("sprint", "release"):
+                if name in form.base_fields:
+                    form.base_fields[name].queryset = getattr(obj.project, f"{name}s").all()
         if status is not None:
             if obj is not None:
                 status.queryset = obj.project.statuses.all()

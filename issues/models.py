@@ -59,6 +59,13 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
+class ScoringModel(models.TextChoices):
+    """How a project's issues are scored against each other (planning's backlog)."""
+
+    VALUE_EFFORT = "value_effort", "Value / effort"
+    RICE = "rice", "RICE (reach × impact × confidence / effort)"
+
+
 class Project(models.Model):
     key = models.CharField(
         max_length=10,
@@ -68,6 +75,9 @@ class Project(models.Model):
     )
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
+    scoring_model = models.CharField(
+        max_length=20, choices=ScoringModel.choices, default=ScoringModel.VALUE_EFFORT
+    )
     # The next issue number; incremented atomically by operations.create_issue.
     next_number = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -296,6 +306,24 @@ class Source(models.TextChoices):
     BETA = "beta", "Beta"
 
 
+class Impact(models.TextChoices):
+    """RICE impact, stored as its multiplier."""
+
+    MASSIVE = "3", "Massive (3)"
+    HIGH = "2", "High (2)"
+    MEDIUM = "1", "Medium (1)"
+    LOW = "0.5", "Low (0.5)"
+    MINIMAL = "0.25", "Minimal (0.25)"
+
+
+class Confidence(models.IntegerChoices):
+    """RICE confidence, in per cent."""
+
+    HIGH = 100, "High (100 %)"
+    MEDIUM = 80, "Medium (80 %)"
+    LOW = 50, "Low (50 %)"
+
+
 class IssueQuerySet(models.QuerySet):
     def for_project(self, project: Project) -> IssueQuerySet:
         return self.filter(project=project)
@@ -361,6 +389,38 @@ class Issue(models.Model):
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.INTERNAL)
     due_date = models.DateField(null=True, blank=True)
+    # Planning (the planning app): the sprint and the release ("fix version") it is in.
+    # RESTRICT: a sprint or release with issues is emptied through the operations first.
+    sprint = models.ForeignKey(
+        "planning.Sprint",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="issues",
+    )
+    release = models.ForeignKey(
+        "planning.Release",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="issues",
+    )
+    # Score inputs (planning.scores): value for value / effort; reach, impact and confidence
+    # for RICE. Empty means unknown: the score shows "—", never a made-up number.
+    value = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Value to users, 1 to 5.",
+    )
+    reach = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1_000_000_000)],
+        help_text="People or requests reached; typed in until intake counts requests.",
+    )
+    impact = models.CharField(max_length=4, choices=Impact.choices, blank=True)
+    confidence = models.PositiveSmallIntegerField(choices=Confidence.choices, null=True, blank=True)
     rank = RankField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -391,6 +451,10 @@ class Issue(models.Model):
             models.CheckConstraint(condition=~Q(title=""), name="issue_title_not_empty"),
             models.CheckConstraint(
                 condition=Q(priority__gte=0, priority__lte=4), name="issue_priority_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=1, value__lte=5),
+                name="issue_value_range",
             ),
         ]
         indexes = [
@@ -468,6 +532,10 @@ class Issue(models.Model):
             and not self.project.memberships.filter(user_id=self.assignee_id).exists()
         ):
             add("assignee", "The assignee must be a member of the project.", "not_member")
+        for name in ("sprint", "release"):
+            related = getattr(self, name) if getattr(self, f"{name}_id") else None
+            if related is not None and self.project_id and related.project_id != self.project_id:
+                add(name, f"That {name} belongs to another project.", f"foreign_{name}")
         for message, code in self.hierarchy_errors():
             add("parent" if code != "children_invalid" else "kind", message, code)
         if errors:
@@ -551,6 +619,13 @@ class IssueEvent(models.Model):
     )
     new_status = models.ForeignKey(
         Status, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Sprint changes keep the sprints too: reports tell committed, added and carried-over work.
+    old_sprint = models.ForeignKey(
+        "planning.Sprint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    new_sprint = models.ForeignKey(
+        "planning.Sprint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:

@@ -28,6 +28,8 @@ from django.utils import timezone
 from . import ranking
 from .models import (
     Comment,
+    Confidence,
+    Impact,
     Issue,
     IssueEvent,
     Kind,
@@ -77,6 +79,13 @@ EDITABLE_FIELDS = (
     "estimate",
     "source",
     "due_date",
+    # Planning: the sprint and release the issue is in, and its score inputs.
+    "sprint",
+    "release",
+    "value",
+    "reach",
+    "impact",
+    "confidence",
 )
 
 
@@ -274,6 +283,7 @@ def update_issue(
     current.full_clean(exclude=["number", "rank"], validate_constraints=False)
     if new_labels is not None:
         _check_labels(current.project, new_labels)
+    _check_planning(current, before)
     if current.status_id != old_status.pk:
         _check_move(current, old_status, current.status)
         _set_resolved_at(current, old_status, current.status)
@@ -298,6 +308,17 @@ def update_issue(
             current.labels.set(new_labels)
         elif name == "status":
             _log_status(current, actor, old_status, current.status)
+        elif name == "sprint":
+            old_sprint, new_sprint = before["sprint"], current.sprint
+            _log(
+                current,
+                actor,
+                "sprint",
+                old=_display("sprint", old_sprint),
+                new=_display("sprint", new_sprint),
+                old_sprint=old_sprint,
+                new_sprint=new_sprint,
+            )
         else:
             _log(
                 current,
@@ -499,7 +520,7 @@ def _lock(issue: Issue) -> Issue:
     """The issue's current row, locked for the rest of the transaction."""
     return (
         Issue.objects.select_for_update(of=("self",))
-        .select_related("project", "status", "parent", "assignee")
+        .select_related("project", "status", "parent", "assignee", "sprint", "release")
         .get(pk=issue.pk)
     )
 
@@ -533,6 +554,28 @@ def _check_comment_body(body: str) -> None:
         raise ValidationError({"body": "A comment cannot be empty."}, code="blank")
     if len(body) > 20_000:
         raise ValidationError({"body": "A comment is at most 20,000 characters."}, code="too_long")
+
+
+def _check_planning(issue: Issue, before: Mapping[str, Any]) -> None:
+    """Issues join only open sprints and unreleased releases (leaving them is always allowed).
+
+    The target's state is read again: the caller's copy may predate a completion or a release.
+    """
+    for name in ("sprint", "release"):
+        target = getattr(issue, name) if getattr(issue, f"{name}_id") else None
+        if name not in before or target is None or target == before[name]:
+            continue
+        target.refresh_from_db(fields=["state"])
+        if name == "sprint" and not target.is_open:
+            raise ValidationError(
+                {"sprint": f"Sprint “{target.name}” is closed: plan the issue into an open one."},
+                code="sprint_closed",
+            )
+        if name == "release" and target.is_released:
+            raise ValidationError(
+                {"release": f"{target.name} is already released: choose an unreleased version."},
+                code="release_released",
+            )
 
 
 def _check_move(issue: Issue, old: Status, new: Status) -> None:
@@ -663,7 +706,7 @@ def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -
 def _field_value(issue: Issue, name: str) -> Any:
     if name == "labels":
         return frozenset(issue.labels.all()) if issue.pk else frozenset()
-    if name in {"status", "assignee", "parent"}:
+    if name in {"status", "assignee", "parent", "sprint", "release"}:
         return getattr(issue, name) if getattr(issue, f"{name}_id") else None
     return getattr(issue, name)
 
@@ -680,6 +723,12 @@ def _display(name: str, value: Any) -> str:
         return Source(value).label
     if name == "parent":
         return value.key
+    if name in {"sprint", "release"}:
+        return value.name
+    if name == "impact":
+        return Impact(value).label
+    if name == "confidence":
+        return Confidence(value).label
     if name == "assignee":
         return value.get_username()
     if isinstance(value, datetime.date):

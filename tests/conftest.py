@@ -4,6 +4,7 @@ from django.db import connection
 
 from issues import operations
 from issues.models import Comment, Issue, IssueEvent, Label, Membership, Project, Role, Status
+from planning.models import PlanningEvent, Release, Sprint
 
 from .factories import IssueFactory, ProjectFactory, UserFactory
 from .smtp import SMTPServer
@@ -63,6 +64,7 @@ def db_snapshot(db):
     before = db_snapshot(); ...refused call...; assert db_snapshot() == before
     """
     models = (Project, Membership, Status, Label, Issue, Issue.labels.through, Comment, IssueEvent)
+    models += (Sprint, Release, PlanningEvent)
 
     def take() -> dict:
         return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}

@@ -21,6 +21,8 @@ from issues.models import (
     StatusCategory,
     Transition,
 )
+from planning import operations as planning_ops
+from planning.models import Release, Sprint
 
 
 @functools.cache
@@ -141,3 +143,37 @@ class IssueEventFactory(DjangoModelFactory):
     field = "title"
     old_value = "Old title"
     new_value = "New title"
+
+
+class SprintFactory(DjangoModelFactory):
+    """A planned sprint, created through planning.operations by an admin of its project."""
+
+    class Meta:
+        model = Sprint
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Sprint {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return planning_ops.create_sprint(actor=_planner(kwargs["project"]), **kwargs)
+
+
+class ReleaseFactory(DjangoModelFactory):
+    """An unreleased version, created through planning.operations."""
+
+    class Meta:
+        model = Release
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"1.{n}.0")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return planning_ops.create_release(actor=_planner(kwargs["project"]), **kwargs)
+
+
+def _planner(project):
+    user = UserFactory(username=f"planner-{project.key.lower()}")
+    operations.add_member(project=project, user=user, role=Role.MEMBER)
+    return user

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "issues",
     "boards",
     "notifications",
+    "planning",
 ]
 
 MIDDLEWARE = [
