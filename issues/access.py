@@ -10,15 +10,24 @@ from django.http import Http404, HttpRequest
 from .models import Project, Role, role_at_least
 
 
-def project_for(request: HttpRequest, key: str, minimum: str = Role.VIEWER) -> Project:
-    """The project `key` with `project.role` set to the user's role, or 404 / 403."""
+def project_for(
+    request: HttpRequest, key: str, minimum: str = Role.VIEWER, *, archived_ok: bool = False
+) -> Project:
+    """The project `key` with `project.role` set to the user's role, or 404 / 403.
+
+    An archived project is read-only: anything above viewing is 403, except what
+    `archived_ok` allows (its settings, where an admin unarchives it).
+    """
     project = Project.objects.filter(key=key).first()
     role = project.role_of(request.user) if project is not None else None
     if role is None:
         raise Http404("No such project.")
     if not role_at_least(role, minimum):
         raise PermissionDenied(f"You need the {Role(minimum).label.lower()} role in {key}.")
+    archived = project.archived_at is not None
+    if archived and minimum != Role.VIEWER and not archived_ok:
+        raise PermissionDenied(f"{key} is archived: it is read-only until an admin unarchives it.")
     project.role = role
-    project.can_edit = role_at_least(role, Role.MEMBER)
+    project.can_edit = role_at_least(role, Role.MEMBER) and not archived
     project.can_admin = role == Role.ADMIN
     return project

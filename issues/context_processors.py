@@ -8,4 +8,4 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_projects": Project.objects.visible_to(user).only("key", "name")}
+    return {"nav_projects": Project.objects.visible_to(user).active().only("key", "name")}

@@ -50,6 +50,10 @@ class ProjectQuerySet(models.QuerySet):
             return self
         return self.filter(memberships__user=user)
 
+    def active(self) -> ProjectQuerySet:
+        """Projects that are not archived (the switcher lists only these)."""
+        return self.filter(archived_at__isnull=True)
+
     def with_open_issue_count(self) -> ProjectQuerySet:
         return self.annotate(
             open_issue_count=Count(
@@ -81,6 +85,8 @@ class Project(models.Model):
     # The next issue number; incremented atomically by operations.create_issue.
     next_number = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # An archived project is read-only and hidden from the switcher (projects.operations).
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ProjectQuerySet.as_manager()
 

@@ -115,6 +115,8 @@ def require_role(actor: AbstractBaseUser, project: Project, minimum: str) -> str
         raise PermissionDenied(
             f"You need the {Role(minimum).label.lower()} role in {project.key} to do this."
         )
+    if project.archived_at is not None and minimum != Role.VIEWER:
+        raise PermissionDenied(f"{project.key} is archived: an admin can unarchive it.")
     return role
 
 
@@ -183,6 +185,53 @@ def delete_label(*, label: Label, actor: AbstractBaseUser) -> None:
         refused = "; ".join(f"{key}: {reason}" for key, reason in result.refused.items())
         raise ValidationError(f"“{label.name}” was not deleted: {refused}", code="label_in_use")
     label.delete()
+
+
+@transaction.atomic
+def move_all_issues(*, from_status: Status, to_status: Status, actor: AbstractBaseUser) -> int:
+    """Move every issue of a status to another one of the project, before the status goes.
+
+    A workflow change, not a move on the board: transitions do not apply, the target's WIP
+    limit does. Ranks are kept (one order per project); each issue gets its status event.
+    """
+    project = from_status.project
+    require_role(actor, project, Role.ADMIN)
+    if to_status.project_id != project.pk or to_status.pk == from_status.pk:
+        raise ValidationError("Choose another status of this project.", code="foreign_status")
+    target = _lock_status(project, to_status)
+    issues = list(
+        Issue.objects.select_for_update().filter(status=from_status).order_by("pk").only("pk")
+    )
+    if target.wip_limit is not None:
+        count = Issue.objects.filter(status=target).count()
+        if count + len(issues) > target.wip_limit:
+            raise ValidationError(
+                f"“{target.name}” has a WIP limit of {target.wip_limit} and holds {count}: "
+                f"its {len(issues)} more issues would not fit. Choose another status or "
+                "raise the limit first.",
+                code="wip_limit",
+            )
+    now = timezone.now()
+    moved = Issue.objects.filter(status=from_status)  # the rows locked above
+    if target.is_closed and not from_status.is_closed:
+        moved.update(resolved_at=now)
+    elif not target.is_closed:
+        moved.update(resolved_at=None)
+    moved.update(status=target, version=F("version") + 1, updated_at=now)
+    IssueEvent.objects.bulk_create(
+        IssueEvent(
+            issue_id=issue.pk,
+            actor=actor,
+            created_at=now,
+            field="status",
+            old_value=from_status.name,
+            new_value=target.name,
+            old_status=from_status,
+            new_status=target,
+        )
+        for issue in issues
+    )
+    return len(issues)
 
 
 # Issues --------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from projects.operations import may_create_projects
+
 from . import operations
 from .access import project_for
 from .filters import ORDERING_FIELDS, IssueFilter, error_message, filter_menu
@@ -91,7 +93,11 @@ TEXT_FIELDS = ("title", "description")
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = Project.objects.visible_to(request.user).with_open_issue_count().order_by("key")
-    return render(request, "issues/project_list.html", {"projects": projects})
+    return render(
+        request,
+        "issues/project_list.html",
+        {"projects": projects, "may_create_projects": may_create_projects(request.user)},
+    )
 
 
 @require_GET

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from issues.models import Role
+from projects.models import Invitation
 
 from .factories import CommentFactory, IssueFactory
 
@@ -32,6 +33,27 @@ ROWS = {
     "issues:comment_add": [("post", MEMBER)],
     "issues:comment_edit": [("post", AUTHOR)],
     "issues:comment_delete": [("post", MEMBER)],
+    "projects:general": [("get", ADMIN)],
+    "projects:general_save": [("post", ADMIN)],
+    "projects:archive": [("post", ADMIN)],
+    "projects:workflow": [("get", ADMIN)],
+    "projects:status_add": [("post", ADMIN)],
+    "projects:status_order": [("post", ADMIN)],
+    "projects:status_edit": [("post", ADMIN)],
+    "projects:status_default": [("post", ADMIN)],
+    "projects:status_delete": [("post", ADMIN)],
+    "projects:transitions": [("get", ADMIN), ("post", ADMIN)],
+    "projects:labels": [("get", ADMIN)],
+    "projects:label_add": [("post", ADMIN)],
+    "projects:label_edit": [("post", ADMIN)],
+    "projects:label_delete": [("post", ADMIN)],
+    "projects:label_merge": [("post", ADMIN)],
+    "projects:members": [("get", ADMIN)],
+    "projects:member_add": [("post", ADMIN)],
+    "projects:member_role": [("post", ADMIN)],
+    "projects:member_remove": [("post", ADMIN)],
+    "projects:invite": [("post", ADMIN)],
+    "projects:invitation_revoke": [("post", ADMIN)],
 }
 ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
@@ -47,7 +69,7 @@ def project_url_names() -> set[str]:
                     prefix + str(pattern.pattern),
                     pattern.namespace or namespace,
                 )
-            elif isinstance(pattern, URLPattern) and prefix.startswith("projects/"):
+            elif isinstance(pattern, URLPattern) and prefix.startswith("projects/<str:key>/"):
                 names.add(f"{namespace}:{pattern.name}")
 
     walk(get_resolver().url_patterns, "", None)
@@ -58,14 +80,23 @@ def test_every_project_url_has_a_row():
     assert project_url_names() == set(ROWS)
 
 
-def url_for(name: str, issue, comment) -> str:
+def url_for(name: str, issue, comment, invitation=None) -> str:
     kwargs = {"key": issue.project.key}
+    project = issue.project
     if name in {"issues:detail", "issues:delete", "issues:comment_add"}:
         kwargs["number"] = issue.number
     elif name == "issues:field":
         kwargs.update(number=issue.number, field="priority")
     elif name in {"issues:comment_edit", "issues:comment_delete"}:
         kwargs.update(number=issue.number, comment_id=comment.pk)
+    elif name in {"projects:status_edit", "projects:status_default", "projects:status_delete"}:
+        kwargs["status_id"] = project.statuses.get(name="Backlog").pk
+    elif name in {"projects:label_edit", "projects:label_delete", "projects:label_merge"}:
+        kwargs["label_id"] = project.labels.first().pk
+    elif name in {"projects:member_role", "projects:member_remove"}:
+        kwargs["user_id"] = comment.author_id
+    elif name == "projects:invitation_revoke":
+        kwargs["invitation_id"] = invitation.pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -76,7 +107,9 @@ CASES = [(name, method, minimum) for name, rows in ROWS.items() for method, mini
 def world(project, admin_user, member, viewer, outsider):
     issue = IssueFactory(project=project, actor=member, title="Login page times out")
     comment = CommentFactory(issue=issue, author=member, body="Seen on staging too.")
+    invitation = Invitation.objects.create(project=project, email="new@example.com")
     return {
+        "invitation": invitation,
         "anonymous": None,
         "outsider": outsider,
         "viewer": viewer,
@@ -93,7 +126,7 @@ def test_access(client, world, who, name, method, minimum):
     user = world[who]
     if user is not None:
         client.force_login(user)
-    url = url_for(name, world["issue"], world["comment"])
+    url = url_for(name, world["issue"], world["comment"], world["invitation"])
     response = getattr(client, method)(url)
     role = {
         "anonymous": None,
@@ -116,3 +149,53 @@ def test_access(client, world, who, name, method, minimum):
         # Allowed: an empty POST may be refused as bad input (4xx), but never 403/404/5xx.
         assert response.status_code not in (403, 404)
         assert response.status_code < 500
+
+
+# URLs outside a project, in the apps that own them: name → what anonymous users get
+# ("login": sent to log in; "open": the page answers them) and the method to try.
+SITE_ROWS = {
+    "project_new": [("get", "login"), ("post", "login")],
+    "invitation": [("get", "open"), ("post", "open")],
+}
+SITE_APPS = ("projects",)
+
+
+def site_url_names() -> set[str]:
+    """Top-level URLs (not under a project) whose views are in SITE_APPS."""
+    return {
+        pattern.name
+        for pattern in get_resolver().url_patterns
+        if isinstance(pattern, URLPattern) and pattern.callback.__module__.startswith(SITE_APPS)
+    }
+
+
+def test_every_site_url_of_these_apps_has_a_row():
+    assert site_url_names() == set(SITE_ROWS)
+
+
+SITE_CASES = [(name, method, anon) for name, rows in SITE_ROWS.items() for method, anon in rows]
+
+
+def site_url(name: str) -> str:
+    if name == "invitation":
+        return reverse(name, args=["not-a-token"])
+    return reverse(name)
+
+
+@pytest.mark.parametrize(("name", "method", "anonymous"), SITE_CASES)
+def test_site_url_anonymous(client, db, name, method, anonymous):
+    response = getattr(client, method)(site_url(name))
+    if anonymous == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code < 500
+        assert response.status_code != 302
+
+
+@pytest.mark.parametrize(("name", "method", "anonymous"), SITE_CASES)
+def test_site_url_signed_in(client, outsider, name, method, anonymous):
+    client.force_login(outsider)
+    response = getattr(client, method)(site_url(name))
+    assert response.status_code < 500
+    assert response.status_code not in (302, 404) or name == "invitation"

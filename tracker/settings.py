@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "boards",
     "notifications",
     "planning",
+    "projects",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Who may create projects from the project list: "everyone" signed in, or "staff" only.
+PROJECT_CREATION = os.environ.get("PROJECT_CREATION", "everyone").strip().lower()
+if PROJECT_CREATION not in {"everyone", "staff"}:
+    raise ImproperlyConfigured('PROJECT_CREATION is "everyone" or "staff".')
 
 # The board polls for teammates' changes this often (milliseconds).
 BOARD_POLL_INTERVAL_MS = int(os.environ.get("BOARD_POLL_INTERVAL_MS", "10000"))

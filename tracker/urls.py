@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from issues import views as issue_views
+from projects import views as project_views
 
 urlpatterns = [
     path("", issue_views.project_list, name="home"),
@@ -10,6 +11,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("projects/new/", project_views.project_new, name="project_new"),
+    path("invitations/<str:token>/", project_views.invitation, name="invitation"),
+    path("projects/<str:key>/settings/", include("projects.urls")),
     path("projects/<str:key>/", include("boards.urls")),
     path("projects/<str:key>/", include("issues.urls")),
 ]
