@@ -54,6 +54,8 @@ ROWS = {
     "projects:member_remove": [("post", ADMIN)],
     "projects:invite": [("post", ADMIN)],
     "projects:invitation_revoke": [("post", ADMIN)],
+    "reports:reports": [("get", VIEWER)],
+    "reports:chart_csv": [("get", VIEWER)],
 }
 ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
@@ -97,6 +99,8 @@ def url_for(name: str, issue, comment, invitation=None) -> str:
         kwargs["user_id"] = comment.author_id
     elif name == "projects:invitation_revoke":
         kwargs["invitation_id"] = invitation.pk
+    elif name == "reports:chart_csv":
+        kwargs["chart"] = "flow"
     return reverse(name, kwargs=kwargs)
 
 

@@ -61,7 +61,7 @@ FUZZ = settings(
 FILTER_KEYS = [
     "q", "assignee", "label", "kind", "priority", "epic", "source", "status", "category",
     "state", "created_after", "created_before", "updated_after", "updated_before", "order",
-    "page", "per_page", "group", "show", "column", "offset", "lane", "bom",
+    "page", "per_page", "group", "show", "column", "offset", "lane", "bom", "range", "from", "to",
 ]  # fmt: skip
 BULK_KEYS = [
     "issues", "all_matching", "filters", "status", "assignee", "priority", "add_label",
@@ -91,7 +91,9 @@ def check(response, snapshot, before) -> None:
 
 @FUZZ
 @given(data=form_data(FILTER_KEYS))
-@pytest.mark.parametrize("name", ["boards:board", "boards:column", "issues:list", "issues:export"])
+@pytest.mark.parametrize(
+    "name", ["boards:board", "boards:column", "issues:list", "issues:export", "reports:reports"]
+)
 def test_filters_and_options_never_fail(world, db_snapshot, name, data):
     response = world["client"].get(reverse(name, args=["WEB"]), data)
     assert response.status_code < 500

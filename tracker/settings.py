@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "notifications",
     "planning",
     "projects",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -16,4 +16,5 @@ urlpatterns = [
     path("projects/<str:key>/settings/", include("projects.urls")),
     path("projects/<str:key>/", include("boards.urls")),
     path("projects/<str:key>/", include("issues.urls")),
+    path("projects/<str:key>/", include("reports.urls")),
 ]

@@ -1,0 +1,406 @@
+"""What the charts plot, computed by the database from the status history (`IssueEvent`).
+
+Every function is one SQL query over the project's issues (narrowed by the shared FilterSet)
+and their status events, in a fixed number of queries whatever the size of the project; no
+function loads events into Python. Status events keep their old and new `Status` rows, so
+renaming a column changes nothing here; a status category (in progress, done, …) is read from
+the status row, so a reclassified column counts as what it is now.
+
+Days and weeks are UTC days (weeks start on Monday). One dialect class hides the few
+differences between PostgreSQL and SQLite (day arithmetic, the series of days:
+`generate_series` there, a recursive CTE here); the rest of the SQL is shared.
+
+The status an issue was in at any time follows from its events: an issue created at `born`
+and moved old → new at `at` was in `old` during [born, at) and in `new` afterwards. Summing,
+for every day, +1 for an issue's current status from its creation, and for every move +1 old /
+−1 new from the issue's creation until the move, gives the issues per status at the end of each
+day (cumulative flow). Moves before the period cancel out, so only the period's moves are read.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from issues.models import Issue, IssueEvent, Kind, Status, StatusCategory
+
+from .forms import Period
+
+ISSUES = Issue._meta.db_table
+EVENTS = IssueEvent._meta.db_table
+STATUSES = Status._meta.db_table
+# The scatter charts draw at most this many dots (the most recent done / the oldest in
+# progress); percentiles and totals always count every issue.
+MAX_DOTS = 500
+
+
+class Dialect:
+    """SQL that differs between PostgreSQL and SQLite."""
+
+    def __init__(self, vendor: str):
+        self.postgres = vendor == "postgresql"
+
+    def day(self, column: str) -> str:
+        """The UTC day of a timestamp, comparable with `date_param`."""
+        if self.postgres:
+            return f"(({column}) AT TIME ZONE 'UTC')::date"
+        return f"date({column})"
+
+    def week(self, column: str) -> str:
+        """The Monday of a timestamp's UTC week."""
+        if self.postgres:
+            return f"date_trunc('week', ({column}) AT TIME ZONE 'UTC')::date"
+        return f"date({column}, 'weekday 0', '-6 days')"
+
+    def month(self, column: str) -> str:
+        if self.postgres:
+            return f"date_trunc('month', ({column}) AT TIME ZONE 'UTC')::date"
+        return f"date({column}, 'start of month')"
+
+    def days_between(self, earlier: str, later: str) -> str:
+        """Days from one timestamp to another, with the fraction."""
+        if self.postgres:
+            return f"(EXTRACT(EPOCH FROM ({later}) - ({earlier})) / 86400.0)"
+        return f"(julianday({later}) - julianday({earlier}))"
+
+    def date_param(self) -> str:
+        return "%s::date" if self.postgres else "date(%s)"
+
+    def days_cte(self) -> str:
+        """`days(day)`: every day from the first to the last parameter, both included."""
+        if self.postgres:
+            return (
+                "days(day) AS (SELECT d::date FROM generate_series("
+                "%s::date, %s::date, interval '1 day') AS d)"
+            )
+        return (
+            "days(day) AS (SELECT date(%s) UNION ALL "
+            "SELECT date(day, '+1 day') FROM days WHERE day < date(%s))"
+        )
+
+
+def _date(value) -> datetime.date:
+    """A day as the driver returns it (a date on PostgreSQL, text on SQLite)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _time(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The issues a report counts: a project's, narrowed by the FilterSet, over a period."""
+
+    project_id: int
+    period: Period
+    issues: QuerySet | None = None  # None: every issue of the project (no filter)
+
+    def picked(self, columns: str = "i.id, i.status_id, i.created_at") -> tuple[str, list]:
+        """A SELECT of the scope's issues created before the period's end, and its params."""
+        narrowed, narrowed_params = self.narrowed()
+        where = f"WHERE i.project_id = %s AND i.created_at < %s {narrowed}"
+        sql = f"SELECT {columns} FROM {ISSUES} i {where}"  # noqa: S608
+        return sql, [self.project_id, _ts(self.period.end), *narrowed_params]
+
+    def narrowed(self) -> tuple[str, list]:
+        """`AND i.id IN (…the filtered issues…)`, or nothing when nothing is filtered."""
+        if self.issues is None:
+            return "", []
+        inner, params = self.issues.order_by().values("pk").query.sql_with_params()
+        return f"AND i.id IN ({inner})", list(params)
+
+
+def _ts(value: datetime.datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _category_ids(category_sql: str) -> str:
+    """A subquery of the project's status ids in the given categories (first param: project)."""
+    return f"(SELECT id FROM {STATUSES} WHERE project_id = %s AND category IN ({category_sql}))"  # noqa: S608
+
+
+def _in(values) -> str:
+    """Trusted constants (status categories) as an SQL list."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
+# --- Cumulative flow -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    day: datetime.date
+    status_id: int
+    issues: int
+
+
+def cumulative_flow(scope: Scope) -> list[FlowRow]:
+    """Issues per status at the end of each day of the period (every status, every day)."""
+    sql_dialect = Dialect(connection.vendor)
+    period = scope.period
+    picked, picked_params = scope.picked()
+    day = sql_dialect.day
+    sql = f"""
+WITH RECURSIVE {sql_dialect.days_cte()},
+picked AS ({picked}),
+moves AS (
+    SELECT e.created_at AS at, e.old_status_id, e.new_status_id, p.created_at AS born
+    FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
+    WHERE e.field = 'status' AND e.created_at >= %s
+),
+deltas(at, status_id, change) AS (
+    SELECT created_at, status_id, 1 FROM picked
+    UNION ALL SELECT born, old_status_id, 1 FROM moves
+    UNION ALL SELECT born, new_status_id, -1 FROM moves
+    UNION ALL SELECT at, old_status_id, -1 FROM moves WHERE at < %s
+    UNION ALL SELECT at, new_status_id, 1 FROM moves WHERE at < %s
+),
+totals AS (
+    SELECT CASE WHEN at < %s THEN {sql_dialect.date_param()} ELSE {day("at")} END AS day,
+           status_id, SUM(change) AS change
+    FROM deltas WHERE status_id IS NOT NULL
+    GROUP BY 1, 2
+)
+SELECT days.day, s.id,
+       SUM(COALESCE(t.change, 0)) OVER (PARTITION BY s.id ORDER BY days.day) AS issues
+FROM days CROSS JOIN {STATUSES} s
+LEFT JOIN totals t ON t.day = days.day AND t.status_id = s.id
+WHERE s.project_id = %s
+ORDER BY days.day, s.position, s.id
+"""  # noqa: S608 (identifiers from the models, values are parameters)
+    start, end = _ts(period.start), _ts(period.end)
+    params = [
+        str(period.first),
+        str(period.last),
+        *picked_params,
+        start,
+        end,
+        end,
+        start,
+        str(period.first),
+        scope.project_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [FlowRow(_date(d), status_id, int(n)) for d, status_id, n in cursor.fetchall()]
+
+
+# --- Done issues: cycle time, lead time, throughput ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoneIssue:
+    number: int
+    title: str
+    done_at: datetime.datetime
+    started_at: datetime.datetime | None
+    created_at: datetime.datetime
+    estimate: int | None
+    cycle_days: float | None  # None: it never went through an in-progress status
+    lead_days: float
+
+
+def _started_sql(issue: str, created: str, in_progress: str) -> str:
+    """First entry of `issue` into an in-progress status: its creation if it was created in
+    one (the first move leaves from there), else the earliest move into one."""
+    return f"""CASE WHEN (
+        SELECT e.old_status_id FROM {EVENTS} e WHERE e.issue_id = {issue} AND e.field = 'status'
+        ORDER BY e.created_at, e.id LIMIT 1
+    ) IN {in_progress} THEN {created} ELSE (
+        SELECT MIN(e.created_at) FROM {EVENTS} e
+        WHERE e.issue_id = {issue} AND e.field = 'status' AND e.new_status_id IN {in_progress}
+    ) END"""  # noqa: S608
+
+
+def done_issues(scope: Scope) -> list[DoneIssue]:
+    """Issues now in a done status whose last entry into one lies in the period, by done time.
+
+    Done time: the last move into a done status from one that is not (a reopened issue counts
+    when it is done again); an issue created in a done status and never moved is done when
+    created. Canceled issues are not done.
+    """
+    sql_dialect = Dialect(connection.vendor)
+    picked, picked_params = scope.picked(
+        "i.id, i.status_id, i.created_at, i.number, i.title, i.estimate"
+    )
+    done = _category_ids(_in([StatusCategory.DONE]))
+    in_progress = _category_ids(_in([StatusCategory.IN_PROGRESS]))
+    sql = f"""
+WITH picked AS ({picked}),
+entered AS (
+    SELECT e.issue_id, MAX(e.created_at) AS done_at
+    FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
+    WHERE e.field = 'status' AND e.created_at >= %s
+      AND e.new_status_id IN {done}
+      AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {done})
+    GROUP BY e.issue_id
+),
+finished AS (
+    SELECT p.id, p.number, p.title, p.created_at, p.estimate, d.done_at
+    FROM picked p JOIN entered d ON d.issue_id = p.id
+    WHERE p.status_id IN {done} AND d.done_at < %s
+    UNION ALL
+    SELECT p.id, p.number, p.title, p.created_at, p.estimate, p.created_at
+    FROM picked p
+    WHERE p.status_id IN {done} AND p.created_at >= %s
+      AND NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.issue_id = p.id AND e.field = 'status')
+),
+started AS (
+    SELECT f.*, {_started_sql("f.id", "f.created_at", in_progress)} AS started_at
+    FROM finished f
+)
+SELECT number, title, done_at, started_at, created_at, estimate,
+       {sql_dialect.days_between("started_at", "done_at")},
+       {sql_dialect.days_between("created_at", "done_at")}
+FROM started
+ORDER BY done_at, number
+"""  # noqa: S608
+    pid = scope.project_id
+    start, end = _ts(scope.period.start), _ts(scope.period.end)
+    params = [*picked_params, start, pid, pid, pid, end, pid, start, pid, pid]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        DoneIssue(
+            number=number,
+            title=title,
+            done_at=_time(done_at),
+            started_at=_time(started_at) if started_at is not None else None,
+            created_at=_time(created_at),
+            estimate=estimate,
+            cycle_days=None if cycle is None else max(float(cycle), 0.0),
+            lead_days=max(float(lead), 0.0),
+        )
+        for number, title, done_at, started_at, created_at, estimate, cycle, lead in rows
+    ]
+
+
+def percentile(values: list[float], percent: int) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `percent` % of values ≤ it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = -(-percent * len(ordered) // 100)  # ceil(percent / 100 × n), at least 1
+    return ordered[max(rank, 1) - 1]
+
+
+# --- Created vs resolved -------------------------------------------------------------------------
+
+
+def created_and_resolved(scope: Scope) -> dict[datetime.date, tuple[int, int]]:
+    """Per week (its Monday): issues created, and moves from an open into a closed status."""
+    sql_dialect = Dialect(connection.vendor)
+    picked, picked_params = scope.picked()
+    closed = _category_ids(_in(StatusCategory.closed()))
+    week = sql_dialect.week
+    sql = f"""
+WITH picked AS ({picked}),
+marks(week, created, resolved) AS (
+    SELECT {week("created_at")}, 1, 0 FROM picked WHERE created_at >= %s
+    UNION ALL
+    SELECT {week("e.created_at")}, 0, 1
+    FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
+    WHERE e.field = 'status' AND e.created_at >= %s AND e.created_at < %s
+      AND e.new_status_id IN {closed}
+      AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {closed})
+)
+SELECT week, SUM(created), SUM(resolved) FROM marks GROUP BY week ORDER BY week
+"""  # noqa: S608
+    pid = scope.project_id
+    start, end = _ts(scope.period.start), _ts(scope.period.end)
+    params = [*picked_params, start, start, end, pid, pid]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {_date(w): (int(c), int(r)) for w, c, r in cursor.fetchall()}
+
+
+# --- Aging work in progress ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgingIssue:
+    number: int
+    title: str
+    status_id: int
+    started_at: datetime.datetime
+    age_days: float
+
+
+def aging_work(scope: Scope, now: datetime.datetime) -> tuple[list[AgingIssue], int]:
+    """Issues now in an in-progress status, oldest first (at most MAX_DOTS), and how many.
+
+    Age: from the first entry into an in-progress status (as for cycle time) to `now`.
+    """
+    sql_dialect = Dialect(connection.vendor)
+    in_progress = _category_ids(_in([StatusCategory.IN_PROGRESS]))
+    narrowed, narrowed_params = scope.narrowed()
+    sql = f"""
+WITH working AS (
+    SELECT i.id, i.number, i.title, i.status_id,
+           {_started_sql("i.id", "i.created_at", in_progress)} AS started_at
+    FROM {ISSUES} i
+    WHERE i.project_id = %s AND i.status_id IN {in_progress} {narrowed}
+)
+SELECT number, title, status_id, started_at,
+       {sql_dialect.days_between("started_at", "%s")}, COUNT(*) OVER ()
+FROM working
+ORDER BY started_at, number
+LIMIT {MAX_DOTS}
+"""  # noqa: S608
+    pid = scope.project_id
+    params = [pid, pid, pid, pid, *narrowed_params, _ts(now)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total = rows[0][5] if rows else 0
+    return [
+        AgingIssue(number, title, status_id, _time(started), max(float(age), 0.0))
+        for number, title, status_id, started, age, _ in rows
+    ], int(total)
+
+
+# --- Where issues come from --------------------------------------------------------------------------
+
+
+def sources_by_month(scope: Scope) -> dict[tuple[datetime.date, str], int]:
+    """Issues created in the period per (month, source)."""
+    sql_dialect = Dialect(connection.vendor)
+    picked, picked_params = scope.picked("i.created_at, i.source")
+    sql = f"""
+WITH picked AS ({picked})
+SELECT {sql_dialect.month("created_at")} AS month, source, COUNT(*)
+FROM picked WHERE created_at >= %s
+GROUP BY 1, 2 ORDER BY 1, 2
+"""  # noqa: S608
+    params = [*picked_params, _ts(scope.period.start)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(_date(month), source): int(n) for month, source, n in cursor.fetchall()}
+
+
+def open_bugs_by_priority(scope: Scope) -> dict[int, int]:
+    """Bugs open now (not in a done or canceled status), per priority."""
+    closed = _category_ids(_in(StatusCategory.closed()))
+    narrowed, narrowed_params = scope.narrowed()
+    sql = f"""
+SELECT i.priority, COUNT(*) FROM {ISSUES} i
+WHERE i.project_id = %s AND i.kind = %s AND i.status_id NOT IN {closed} {narrowed}
+GROUP BY i.priority
+"""  # noqa: S608
+    params = [scope.project_id, Kind.BUG.value, scope.project_id, *narrowed_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {int(priority): int(n) for priority, n in cursor.fetchall()}

@@ -1,0 +1,351 @@
+"""The reports page's charts, built from `queries` on demand (each query runs once at most).
+
+`Report(...).chart(slug)` builds one chart (the CSV of a chart asks for only its queries);
+`Report(...).sections()` builds them all for the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from functools import cached_property
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from issues.models import Priority, Project, Source, Status, StatusCategory
+
+from . import charts, queries
+from .charts import Point, Series
+from .forms import Period
+
+PERCENTILES = (50, 85, 95)
+SOURCE_SERIES = {
+    source: Series(label, css=f"chart-c{index + 1}")
+    for index, (source, label) in enumerate(Source.choices)
+}
+DONE_SERIES = Series("Done issue", css="chart-accent")
+CREATED = Series("Created", css="chart-c2")
+RESOLVED = Series("Resolved", css="chart-c1")
+ISSUES = Series("Issues done", css="chart-c1")
+POINTS = Series("Points done", css="chart-c3")
+PRIORITY_SERIES = Series("Open bugs", css="chart-c6")
+
+
+def _days(value: float) -> float:
+    """Days to one decimal: the value that is both drawn and shown in the table."""
+    return round(value, 1)
+
+
+class Report:
+    def __init__(
+        self,
+        project: Project,
+        period: Period,
+        issues: QuerySet | None,
+        statuses: list[Status],
+        now: datetime.datetime | None = None,
+    ):
+        self.project = project
+        self.period = period
+        self.scope = queries.Scope(project_id=project.pk, period=period, issues=issues)
+        self.statuses = statuses
+        self.now = now or timezone.now()
+
+    # --- Data, each loaded once --------------------------------------------------------------
+
+    @cached_property
+    def flow(self) -> list[queries.FlowRow]:
+        return queries.cumulative_flow(self.scope)
+
+    @cached_property
+    def done(self) -> list[queries.DoneIssue]:
+        return queries.done_issues(self.scope)
+
+    @cached_property
+    def cycle_percentiles(self) -> list[tuple[int, float | None]]:
+        values = [_days(d.cycle_days) for d in self.done if d.cycle_days is not None]
+        return [(p, queries.percentile(values, p)) for p in PERCENTILES]
+
+    @cached_property
+    def weeks(self) -> list[datetime.date]:
+        first = self.period.first - datetime.timedelta(days=self.period.first.weekday())
+        return [
+            first + datetime.timedelta(weeks=n)
+            for n in range((self.period.last - first).days // 7 + 1)
+        ]
+
+    def _week_of(self, moment: datetime.datetime) -> datetime.date:
+        day = moment.astimezone(datetime.UTC).date()
+        return day - datetime.timedelta(days=day.weekday())
+
+    def issue_url(self, number: int) -> str:
+        return reverse("issues:detail", args=[self.project.key, number])
+
+    def key(self, number: int) -> str:
+        return f"{self.project.key}-{number}"
+
+    # --- Charts -----------------------------------------------------------------------------
+
+    def sections(self) -> list[tuple[str, list[charts.Chart]]]:
+        return [
+            ("Flow and what is stuck", [self.chart("flow"), self.chart("aging")]),
+            ("Speed", [self.chart("cycle-time"), self.chart("lead-time")]),
+            (
+                "Throughput",
+                [self.chart("throughput"), self.chart("points"), self.chart("created-resolved")],
+            ),
+            ("Where issues come from", [self.chart("sources"), self.chart("bugs")]),
+        ]
+
+    def chart(self, slug: str) -> charts.Chart:
+        return self.builders()[slug]()
+
+    def builders(self) -> dict[str, Callable[[], charts.Chart]]:
+        return {
+            "flow": self.flow_chart,
+            "cycle-time": self.cycle_chart,
+            "lead-time": self.lead_chart,
+            "throughput": self.throughput_chart,
+            "points": self.points_chart,
+            "created-resolved": self.created_resolved_chart,
+            "aging": self.aging_chart,
+            "sources": self.sources_chart,
+            "bugs": self.bugs_chart,
+        }
+
+    def flow_chart(self) -> charts.Chart:
+        counts: dict[int, list[int]] = {status.pk: [] for status in self.statuses}
+        days: list[datetime.date] = []
+        for row in self.flow:
+            if not days or days[-1] != row.day:
+                days.append(row.day)
+            counts.setdefault(row.status_id, []).append(row.issues)
+        # Bottom of the stack: the end of the workflow (Canceled, Done), Triage on top.
+        series = [
+            (Series(status.name, color=status.color), counts[status.pk])
+            for status in reversed(self.statuses)
+            if any(counts.get(status.pk, []))
+        ]
+        last = days[-1] if days else self.period.last
+        return charts.stacked_area(
+            slug="flow",
+            title="Cumulative flow",
+            description=(
+                f"Issues in each status at the end of each day, {self.period.first} to "
+                f"{last}; the workflow's last statuses at the bottom."
+            ),
+            days=days if series else [],
+            series=series,
+        )
+
+    def _done_scatter(self, *, slug: str, title: str, lead: bool) -> charts.Chart:
+        points = []
+        shown = self.done[-queries.MAX_DOTS :]
+        for issue in shown:
+            value = issue.lead_days if lead else issue.cycle_days
+            if value is None:
+                continue
+            value = _days(value)
+            key = self.key(issue.number)
+            points.append(
+                Point(
+                    x=issue.done_at,
+                    value=value,
+                    label=f"{key} {issue.title}: {value:g} days, done {issue.done_at:%b %d}",
+                    href=self.issue_url(issue.number),
+                    row=[key, issue.title, issue.done_at.date().isoformat(), value],
+                    series=DONE_SERIES,
+                )
+            )
+        if lead:
+            values = [_days(d.lead_days) for d in self.done]
+            percentiles = [(p, queries.percentile(values, p)) for p in PERCENTILES]
+            measured = "from creation to done"
+        else:
+            percentiles = self.cycle_percentiles
+            measured = "from the first move into an in-progress status to done"
+        chart = charts.scatter(
+            slug=slug,
+            title=title,
+            description=(
+                f"Each issue done in the period at its done date, against its days {measured}; "
+                + ", ".join(f"{p}th percentile {v:g} days" for p, v in percentiles if v is not None)
+                + "."
+            ),
+            x_label="Done (UTC)",
+            y_label="Days",
+            columns=["Issue", "Title", "Done", "Days"],
+            points=points,
+            percentiles=percentiles,
+            start=self.period.start,
+            end=self.period.end,
+        )
+        chart.legend = [DONE_SERIES] + [
+            Series(f"{p}th percentile", css=f"rule-p{p}") for p, v in percentiles if v is not None
+        ]
+        chart.note = ", ".join(
+            f"{p}th percentile: {v:g} days" for p, v in percentiles if v is not None
+        )
+        if len(self.done) > len(shown):
+            chart.note += (
+                f" (of all {len(self.done):,} issues; the latest {len(shown):,} are drawn)"
+            )
+        if not lead:
+            skipped = sum(1 for d in shown if d.cycle_days is None)
+            if skipped:
+                chart.note += (
+                    f". {skipped} done issue{'s' if skipped != 1 else ''} never went through an "
+                    "in-progress status and have no cycle time"
+                )
+        chart.empty = "No issue was done in this period."
+        return chart
+
+    def cycle_chart(self) -> charts.Chart:
+        return self._done_scatter(slug="cycle-time", title="Cycle time", lead=False)
+
+    def lead_chart(self) -> charts.Chart:
+        return self._done_scatter(slug="lead-time", title="Lead time", lead=True)
+
+    def _weekly(self, slug: str, title: str, series: Series, value) -> charts.Chart:
+        totals = dict.fromkeys(self.weeks, 0)
+        for issue in self.done:
+            week = self._week_of(issue.done_at)
+            if week in totals:
+                totals[week] += value(issue)
+        chart = charts.bars(
+            slug=slug,
+            title=title,
+            description=f"{series.name} per week (weeks start on Monday).",
+            x_label="Week of",
+            y_label=series.name,
+            categories=[week.isoformat() for week in self.weeks],
+            series=[(series, list(totals.values()))],
+        )
+        chart.x_ticks = [(x, _short(label)) for x, label in chart.x_ticks]
+        chart.empty = "No issue was done in this period."
+        if not any(totals.values()):
+            chart.rows = []
+        return chart
+
+    def throughput_chart(self) -> charts.Chart:
+        return self._weekly("throughput", "Throughput: issues", ISSUES, lambda issue: 1)
+
+    def points_chart(self) -> charts.Chart:
+        return self._weekly(
+            "points", "Throughput: points", POINTS, lambda issue: issue.estimate or 0
+        )
+
+    def created_resolved_chart(self) -> charts.Chart:
+        counts = queries.created_and_resolved(self.scope)
+        created = [counts.get(week, (0, 0))[0] for week in self.weeks]
+        resolved = [counts.get(week, (0, 0))[1] for week in self.weeks]
+        chart = charts.bars(
+            slug="created-resolved",
+            title="Created vs resolved",
+            description=(
+                "Issues created and issues resolved (moved into a done or canceled status) "
+                "per week."
+            ),
+            x_label="Week of",
+            y_label="Issues",
+            categories=[week.isoformat() for week in self.weeks],
+            series=[(CREATED, created), (RESOLVED, resolved)],
+        )
+        chart.x_ticks = [(x, _short(label)) for x, label in chart.x_ticks]
+        chart.empty = "Nothing was created or resolved in this period."
+        if not any(created) and not any(resolved):
+            chart.rows = []
+        return chart
+
+    def aging_chart(self) -> charts.Chart:
+        aging, total = queries.aging_work(self.scope, self.now)
+        columns = [s for s in self.statuses if s.category == StatusCategory.IN_PROGRESS]
+        index = {status.pk: position for position, status in enumerate(columns)}
+        points = []
+        for issue in aging:
+            status = columns[index[issue.status_id]]
+            age = _days(issue.age_days)
+            key = self.key(issue.number)
+            points.append(
+                Point(
+                    x=index[issue.status_id],
+                    value=age,
+                    label=f"{key} {issue.title}: {status.name}, {age:g} days in progress",
+                    href=self.issue_url(issue.number),
+                    row=[key, issue.title, status.name, age],
+                    series=Series(status.name, color=status.color),
+                )
+            )
+        chart = charts.scatter(
+            slug="aging",
+            title="Aging work in progress",
+            description=(
+                "Every issue now in progress, in its status, at its days since it first "
+                "went into progress, against the cycle-time percentiles of the period."
+            ),
+            x_label="Status",
+            y_label="Days in progress",
+            columns=["Issue", "Title", "Status", "Days"],
+            points=points,
+            percentiles=self.cycle_percentiles,
+            categories=[status.name for status in columns],
+        )
+        chart.legend = [
+            Series(f"{p}th percentile", css=f"rule-p{p}")
+            for p, v in self.cycle_percentiles
+            if v is not None
+        ]
+        if total > len(aging):
+            chart.note = f"The oldest {len(aging):,} of {total:,} issues in progress are drawn."
+        chart.empty = "Nothing is in progress."
+        return chart
+
+    def sources_chart(self) -> charts.Chart:
+        counts = queries.sources_by_month(self.scope)
+        months = sorted({month for month, _ in counts})
+        present = [source for source in Source.values if any(s == source for _, s in counts)]
+        chart = charts.bars(
+            slug="sources",
+            title="Where issues come from",
+            description="Issues created in the period per month, by source.",
+            x_label="Month",
+            y_label="Issues created",
+            categories=[f"{month:%Y-%m}" for month in months],
+            series=[
+                (SOURCE_SERIES[source], [counts.get((month, source), 0) for month in months])
+                for source in present
+            ],
+            stacked=True,
+        )
+        chart.x_ticks = [(x, _month(label)) for x, label in chart.x_ticks]
+        chart.legend = [SOURCE_SERIES[source] for source in present]
+        chart.empty = "No issue was created in this period."
+        return chart
+
+    def bugs_chart(self) -> charts.Chart:
+        counts = queries.open_bugs_by_priority(self.scope)
+        order = sorted(Priority, reverse=True)
+        chart = charts.bars(
+            slug="bugs",
+            title="Open bugs by priority",
+            description="Bugs open now (not done or canceled), per priority.",
+            x_label="Priority",
+            y_label="Open bugs",
+            categories=[priority.label for priority in order],
+            series=[(PRIORITY_SERIES, [counts.get(priority, 0) for priority in order])],
+        )
+        chart.empty = "No open bugs."
+        if not counts:
+            chart.rows = []
+        return chart
+
+
+def _short(iso_day: str) -> str:
+    day = datetime.date.fromisoformat(iso_day)
+    return f"{day:%b} {day.day}"
+
+
+def _month(label: str) -> str:
+    return datetime.datetime.strptime(label, "%Y-%m").strftime("%b %Y")

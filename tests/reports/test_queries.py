@@ -1,0 +1,140 @@
+"""The report queries against the hand-computed history of conftest.py."""
+
+import datetime
+
+import pytest
+
+from issues.models import Issue, IssueEvent, Priority, Source, Status
+from reports import queries
+from reports.forms import Period
+
+from .history import PERIOD, at
+
+pytestmark = pytest.mark.django_db
+
+
+def scope(project, period=PERIOD, issues=None):
+    return queries.Scope(project_id=project.pk, period=period, issues=issues)
+
+
+def flow_by_name(project, period=PERIOD):
+    names = dict(Status.objects.filter(project=project).values_list("id", "name"))
+    table: dict = {}
+    for row in queries.cumulative_flow(scope(project, period)):
+        if row.issues:
+            table.setdefault(row.day.day, {})[names[row.status_id]] = row.issues
+    return table
+
+
+EXPECTED_FLOW = {
+    1: {"To do": 3, "In progress": 1},
+    2: {"To do": 1, "In progress": 3, "Canceled": 1},
+    3: {"In progress": 3, "Done": 1, "Canceled": 1},
+    4: {"In progress": 1, "In review": 1, "Done": 2, "Canceled": 1},
+    5: {"In progress": 3, "Done": 1, "Canceled": 1},
+    6: {"In progress": 2, "Done": 2, "Canceled": 1},
+    7: {"In progress": 1, "Done": 3, "Canceled": 1},
+    8: {"To do": 1, "In progress": 1, "Done": 3, "Canceled": 1},
+    9: {"To do": 1, "In progress": 1, "Done": 3, "Canceled": 1},
+    10: {"To do": 1, "In progress": 1, "Done": 3, "Canceled": 1},
+}
+
+
+def test_cumulative_flow_counts_each_status_at_the_end_of_each_day(project, history):
+    assert flow_by_name(project) == EXPECTED_FLOW
+
+
+def test_cumulative_flow_has_a_row_for_every_status_and_day(project, history):
+    rows = queries.cumulative_flow(scope(project))
+    assert len(rows) == 10 * project.statuses.count()
+    assert rows[0].day == datetime.date(2026, 1, 1)
+    assert rows[-1].day == datetime.date(2026, 1, 10)
+
+
+def test_cumulative_flow_is_the_same_after_statuses_are_renamed(project, history):
+    project.statuses.filter(name="Done").update(name="Shipped")
+    project.statuses.filter(name="In progress").update(name="Doing")
+    renamed = {
+        day: {{"Shipped": "Done", "Doing": "In progress"}.get(k, k): v for k, v in counts.items()}
+        for day, counts in flow_by_name(project).items()
+    }
+    assert renamed == EXPECTED_FLOW
+
+
+def test_cumulative_flow_of_a_later_window_starts_from_the_history_before_it(project, history):
+    period = Period(datetime.date(2026, 1, 6), datetime.date(2026, 1, 7))
+    assert flow_by_name(project, period) == {6: EXPECTED_FLOW[6], 7: EXPECTED_FLOW[7]}
+
+
+def test_cumulative_flow_counts_only_the_filtered_issues(project, history):
+    bugs = Issue.objects.filter(project=project, kind="bug")
+    names = dict(Status.objects.filter(project=project).values_list("id", "name"))
+    rows = queries.cumulative_flow(scope(project, issues=bugs))
+    day5 = {names[r.status_id]: r.issues for r in rows if r.day.day == 5 and r.issues}
+    assert day5 == {"In progress": 1, "Canceled": 1}
+
+
+def test_done_issues_are_those_last_done_in_the_period_with_cycle_and_lead_times(project, history):
+    done = queries.done_issues(scope(project))
+    assert [(d.title, d.done_at) for d in done] == [
+        ("A", at(1, 4, 9)),
+        ("D", at(1, 6)),
+        ("B", at(1, 7, 12)),
+    ]
+    assert [round(d.cycle_days, 4) for d in done] == [2.0, 4.0, 6.0]
+    assert [round(d.lead_days, 4) for d in done] == [round(71 / 24, 4), 5.0, 8.0]
+
+
+def test_a_reopened_issue_starts_at_its_first_entry_into_progress(project, history):
+    (reopened,) = [d for d in queries.done_issues(scope(project)) if d.title == "B"]
+    assert reopened.started_at == at(1, 1, 12)
+
+
+def test_an_issue_done_without_being_in_progress_has_a_lead_time_only(project, history, make):
+    make("G", at(1, 3), [(at(1, 5), "Done")])
+    (skipped,) = [d for d in queries.done_issues(scope(project)) if d.title == "G"]
+    assert skipped.cycle_days is None
+    assert skipped.lead_days == pytest.approx(2.0)
+
+
+def test_an_issue_created_in_progress_starts_when_created(project, history, make):
+    issue = make("H", at(1, 2), [(at(1, 3), "Done")])
+    # Created in To do by the factory: make its first move leave from In progress instead.
+    IssueEvent.objects.filter(issue=issue, field="status").update(
+        old_status=project.statuses.get(name="In progress")
+    )
+    (done,) = [d for d in queries.done_issues(scope(project)) if d.title == "H"]
+    assert done.started_at == at(1, 2)
+    assert done.cycle_days == pytest.approx(1.0)
+
+
+def test_percentiles_are_nearest_rank():
+    assert queries.percentile([2.0, 4.0, 6.0], 50) == 4.0
+    assert queries.percentile([2.0, 4.0, 6.0], 85) == 6.0
+    assert queries.percentile([6.0, 2.0, 4.0, 8.0], 50) == 4.0
+    assert queries.percentile([], 50) is None
+
+
+def test_created_and_resolved_per_week(project, history):
+    assert queries.created_and_resolved(scope(project)) == {
+        datetime.date(2025, 12, 29): (3, 3),
+        datetime.date(2026, 1, 5): (1, 2),
+    }
+
+
+def test_aging_work_is_what_is_in_progress_now_by_age(project, history):
+    aging, total = queries.aging_work(scope(project), now=at(1, 10))
+    assert total == 1
+    assert [(a.title, a.started_at, a.age_days) for a in aging] == [("C", at(1, 3), 7.0)]
+
+
+def test_sources_by_month_count_issues_created_in_the_period(project, history):
+    assert queries.sources_by_month(scope(project)) == {
+        (datetime.date(2026, 1, 1), Source.CUSTOMER_FEEDBACK): 2,
+        (datetime.date(2026, 1, 1), Source.SUPPORT_TICKET): 1,
+        (datetime.date(2026, 1, 1), Source.QA_TESTING): 1,
+    }
+
+
+def test_open_bugs_by_priority_leave_out_closed_bugs(project, history):
+    assert queries.open_bugs_by_priority(scope(project)) == {Priority.HIGH: 2}
