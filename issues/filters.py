@@ -9,6 +9,7 @@ import re
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, Value, When
 
@@ -42,6 +43,25 @@ def search_vector() -> SearchVector:
     return SearchVector("title", "description", config=SEARCH_CONFIG)
 
 
+class _StatusIdsField(django_filters.fields.ModelMultipleChoiceField):
+    """Status ids; a number too big for a database integer is not one (SQLite cannot even
+    compare it: OverflowError)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if str(pk).strip().lstrip("+-").isdigit() and abs(int(pk)) >= 2**63:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class _StatusFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = _StatusIdsField
+
+
 class IssueFilter(django_filters.FilterSet):
     # django-filter calls the filter_* methods only with a cleaned, non-empty value (a CharField
     # strips it, a choice is one of its choices).
@@ -64,7 +84,7 @@ class IssueFilter(django_filters.FilterSet):
         method="filter_epic", to_field_name="number", queryset=None, label="Epic"
     )
     source = django_filters.MultipleChoiceFilter(choices=Source.choices, label="Source")
-    status = django_filters.ModelMultipleChoiceFilter(queryset=None, label="Status")
+    status = _StatusFilter(queryset=None, label="Status")
     category = django_filters.MultipleChoiceFilter(
         field_name="status__category", choices=StatusCategory.choices, label="Status category"
     )

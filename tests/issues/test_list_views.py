@@ -154,6 +154,12 @@ def test_unknown_filter_value_is_an_error_not_ignored(member_client, project, me
     assert keys_in(response) == []
 
 
+def test_a_status_id_beyond_any_integer_is_a_400(member_client, project, member):
+    response = member_client.get(list_url(status="99999999999999999999"))
+    assert response.status_code == 400
+    assert "is not a valid value" in response.content.decode()
+
+
 def test_filters_are_shown_as_chosen(member_client, project, member):
     html = member_client.get(list_url(kind="bug", q="login")).content.decode()
     assert 'value="bug" checked' in html
