@@ -26,14 +26,26 @@ from itertools import islice
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections, transaction
-from django.db.models import Aggregate, CharField, F, Func, OrderBy, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Aggregate,
+    CharField,
+    DateTimeField,
+    F,
+    Func,
+    OrderBy,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.constants import LOOKUP_SEP
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .access import project_for
 from .filters import IssueFilter, error_message
+from .flow import started_at_sql
 from .models import Issue, Kind, Label, Priority, Project
 
 COLUMNS = (
@@ -54,6 +66,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
     "resolved_at",
+    "started_at",
 )
 # A text cell starting with one of these is a formula (or hides one) in Excel, LibreOffice or
 # Google Sheets; it gets a leading apostrophe (OWASP "CSV Injection").
@@ -368,6 +381,7 @@ def _copy_sql(core: QuerySet, keys: list[OrderKey], label_ids: list[int]) -> tup
         _sql_time("s.created_at"),
         _sql_time("s.updated_at"),
         _sql_time("s.resolved_at"),
+        _sql_time(started_at_sql("s.id", "s.created_at")),
     ]
     # Identifiers come from the models and SQL from the compiler; values are parameters.
     sql = f"""COPY (
@@ -538,14 +552,27 @@ class _StoredText(Func):
 
 
 def _python_fields(connection) -> list:
-    """CORE_FIELDS for the ORM writer: on SQLite (storing UTC), times come formatted."""
+    """CORE_FIELDS, then started_at, for the ORM writer: on SQLite (storing UTC), times come
+    formatted."""
     fields: list = [lookup for _, lookup in CORE_FIELDS]
+    table = connection.ops.quote_name(Issue._meta.db_table)
+    # Trusted SQL: built from the models' table and column names, no user input.
+    started = RawSQL(  # noqa: S611
+        started_at_sql(
+            f"{table}.{connection.ops.quote_name('id')}",
+            f"{table}.{connection.ops.quote_name('created_at')}",
+        ),
+        (),
+        output_field=DateTimeField(),
+    )
+    fields.append(started)
     if connection.vendor == "sqlite" and connection.timezone_name == "UTC":
         for index, (name, lookup) in enumerate(CORE_FIELDS):
             if name in ("created_at", "updated_at", "resolved_at"):
                 fields[index] = _StoredIsoTime(lookup)
             elif name == "due_date":
                 fields[index] = _StoredText(lookup)
+        fields[-1] = _StoredIsoTime(started)
     return fields
 
 
@@ -574,6 +601,7 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
         created_at,
         updated_at,
         resolved_at,
+        started_at,
         label_ids,
     ) in batch:
         if parent_kind == epic_kind:
@@ -605,6 +633,7 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
             time(created_at),
             time(updated_at),
             time(resolved_at),
+            time(started_at),
         ]
 
 

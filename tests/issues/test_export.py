@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from issues import export, operations
 from issues.export import COLUMNS, FORMULA_STARTS, csv_response, stream_csv
 from issues.filters import DEFAULT_LIST_ORDER, SEARCH_RANK, IssueFilter
-from issues.models import Issue, Kind, Priority, Role, Source, StatusCategory
+from issues.models import Issue, IssueEvent, Kind, Priority, Role, Source, StatusCategory
 from tests.factories import (
     IssueFactory,
     LabelFactory,
@@ -50,6 +50,7 @@ EXPECTED_COLUMNS = [
     "created_at",
     "updated_at",
     "resolved_at",
+    "started_at",
 ]
 
 
@@ -136,7 +137,20 @@ def test_each_column_holds_the_stored_value(viewer_client, project, member, othe
         "created_at": "2026-11-27T07:14:26Z",
         "updated_at": "2026-11-28T09:00:00Z",
         "resolved_at": "2026-11-28T09:00:00Z",
+        "started_at": "",
     }
+
+
+def test_started_at_is_the_first_move_into_progress(viewer_client, project, member, status):
+    issue = IssueFactory(project=project, actor=member)
+    for name in ("In progress", "In review", "In progress", "Done"):
+        issue = operations.move_issue(issue=issue, actor=member, status=status(name))
+    first = IssueEvent.objects.filter(issue=issue, field="status").order_by("id").first()
+    IssueEvent.objects.filter(pk=first.pk).update(
+        created_at=datetime.datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    )
+    row = row_for(rows_of(body_of(viewer_client.get(export_url()))), issue.key)
+    assert row["started_at"] == "2026-03-04T05:06:07Z"
 
 
 def test_times_are_written_in_utc_whatever_the_time_zone(viewer_client, issue, settings):
@@ -165,7 +179,10 @@ def test_subtask_epic_is_its_storys_epic(viewer_client, project, member):
 
 def test_empty_values_are_empty_cells(viewer_client, issue):
     row = row_for(rows_of(body_of(viewer_client.get(export_url()))), issue.key)
-    empty = ["assignee", "labels", "parent", "epic", "estimate", "due_date", "resolved_at"]
+    empty = [
+        "assignee", "labels", "parent", "epic", "estimate", "due_date", "resolved_at",
+        "started_at",
+    ]  # fmt: skip
     assert {name: row[name] for name in empty} == dict.fromkeys(empty, "")
     assert b",," in body_of(viewer_client.get(export_url()))  # empty, never ""
 
@@ -643,6 +660,12 @@ def awkward_issues(project, member, other_member):
         Issue.objects.filter(pk=issue.pk).update(title=title)
     Issue.objects.filter(pk=story.pk).update(
         resolved_at=datetime.datetime(2026, 2, 3, 4, 5, 6, 999999, tzinfo=UTC)
+    )
+    operations.move_issue(
+        issue=issues[0], actor=member, status=project.statuses.get(name="In progress")
+    )
+    IssueEvent.objects.filter(issue=issues[0], field="status").update(
+        created_at=datetime.datetime(2026, 2, 3, 4, 5, 6, 999999, tzinfo=UTC)
     )
     return [epic, story, *issues]
 
