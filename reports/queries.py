@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
+from issues.flow import started_at_aggregate
 from issues.models import Issue, IssueEvent, Kind, Status, StatusCategory
 
 from .forms import Period
@@ -147,31 +148,41 @@ class FlowRow:
 
 
 def cumulative_flow(scope: Scope) -> list[FlowRow]:
-    """Issues per status at the end of each day of the period (every status, every day)."""
+    """Issues per status at the end of each day of the period (every status, every day).
+
+    The period's moves are first counted per (day the issue was created, day of the move, old
+    status, new status), so that the sums run over a few thousand groups, not over every move.
+    """
     sql_dialect = Dialect(connection.vendor)
     period = scope.period
     picked, picked_params = scope.picked()
-    day = sql_dialect.day
+    day, first_day = sql_dialect.day, sql_dialect.date_param()
     sql = f"""
 WITH RECURSIVE {sql_dialect.days_cte()},
 picked AS ({picked}),
+arrivals AS (
+    SELECT CASE WHEN created_at < %s THEN {first_day} ELSE {day("created_at")} END AS day,
+           status_id, COUNT(*) AS n
+    FROM picked GROUP BY 1, 2
+),
 moves AS (
-    SELECT e.created_at AS at, e.old_status_id, e.new_status_id, p.created_at AS born
+    SELECT CASE WHEN p.created_at < %s THEN {first_day} ELSE {day("p.created_at")} END AS born,
+           CASE WHEN e.created_at < %s THEN {day("e.created_at")} END AS moved,
+           e.old_status_id AS old, e.new_status_id AS new, COUNT(*) AS n
     FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
     WHERE e.field = 'status' AND e.created_at >= %s
+    GROUP BY 1, 2, 3, 4
 ),
-deltas(at, status_id, change) AS (
-    SELECT created_at, status_id, 1 FROM picked
-    UNION ALL SELECT born, old_status_id, 1 FROM moves
-    UNION ALL SELECT born, new_status_id, -1 FROM moves
-    UNION ALL SELECT at, old_status_id, -1 FROM moves WHERE at < %s
-    UNION ALL SELECT at, new_status_id, 1 FROM moves WHERE at < %s
+deltas(day, status_id, change) AS (
+    SELECT day, status_id, n FROM arrivals
+    UNION ALL SELECT born, old, n FROM moves
+    UNION ALL SELECT born, new, -n FROM moves
+    UNION ALL SELECT moved, old, -n FROM moves WHERE moved IS NOT NULL
+    UNION ALL SELECT moved, new, n FROM moves WHERE moved IS NOT NULL
 ),
 totals AS (
-    SELECT CASE WHEN at < %s THEN {sql_dialect.date_param()} ELSE {day("at")} END AS day,
-           status_id, SUM(change) AS change
-    FROM deltas WHERE status_id IS NOT NULL
-    GROUP BY 1, 2
+    SELECT day, status_id, SUM(change) AS change FROM deltas
+    WHERE status_id IS NOT NULL GROUP BY day, status_id
 )
 SELECT days.day, s.id,
        SUM(COALESCE(t.change, 0)) OVER (PARTITION BY s.id ORDER BY days.day) AS issues
@@ -180,16 +191,17 @@ LEFT JOIN totals t ON t.day = days.day AND t.status_id = s.id
 WHERE s.project_id = %s
 ORDER BY days.day, s.position, s.id
 """  # noqa: S608 (identifiers from the models, values are parameters)
-    start, end = _ts(period.start), _ts(period.end)
+    start, end, first = _ts(period.start), _ts(period.end), str(period.first)
     params = [
-        str(period.first),
+        first,
         str(period.last),
         *picked_params,
         start,
-        end,
+        first,
+        start,
+        first,
         end,
         start,
-        str(period.first),
         scope.project_id,
     ]
     with connection.cursor() as cursor:
@@ -203,25 +215,10 @@ ORDER BY days.day, s.position, s.id
 @dataclass(frozen=True)
 class DoneIssue:
     number: int
-    title: str
     done_at: datetime.datetime
-    started_at: datetime.datetime | None
-    created_at: datetime.datetime
     estimate: int | None
     cycle_days: float | None  # None: it never went through an in-progress status
     lead_days: float
-
-
-def _started_sql(issue: str, created: str, in_progress: str) -> str:
-    """First entry of `issue` into an in-progress status: its creation if it was created in
-    one (the first move leaves from there), else the earliest move into one."""
-    return f"""CASE WHEN (
-        SELECT e.old_status_id FROM {EVENTS} e WHERE e.issue_id = {issue} AND e.field = 'status'
-        ORDER BY e.created_at, e.id LIMIT 1
-    ) IN {in_progress} THEN {created} ELSE (
-        SELECT MIN(e.created_at) FROM {EVENTS} e
-        WHERE e.issue_id = {issue} AND e.field = 'status' AND e.new_status_id IN {in_progress}
-    ) END"""  # noqa: S608
 
 
 def done_issues(scope: Scope) -> list[DoneIssue]:
@@ -229,39 +226,41 @@ def done_issues(scope: Scope) -> list[DoneIssue]:
 
     Done time: the last move into a done status from one that is not (a reopened issue counts
     when it is done again); an issue created in a done status and never moved is done when
-    created. Canceled issues are not done.
+    created. Canceled issues are not done. Cycle time runs from `issues.flow`'s start.
     """
     sql_dialect = Dialect(connection.vendor)
-    picked, picked_params = scope.picked(
-        "i.id, i.status_id, i.created_at, i.number, i.title, i.estimate"
-    )
     done = _category_ids(_in([StatusCategory.DONE]))
-    in_progress = _category_ids(_in([StatusCategory.IN_PROGRESS]))
+    narrowed, narrowed_params = scope.narrowed()
     sql = f"""
-WITH picked AS ({picked}),
+WITH finishers AS (
+    SELECT i.id, i.number, i.created_at, i.estimate FROM {ISSUES} i
+    WHERE i.project_id = %s AND i.status_id IN {done} AND i.created_at < %s {narrowed}
+),
 entered AS (
     SELECT e.issue_id, MAX(e.created_at) AS done_at
-    FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
+    FROM {EVENTS} e JOIN finishers f ON f.id = e.issue_id
     WHERE e.field = 'status' AND e.created_at >= %s
       AND e.new_status_id IN {done}
       AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {done})
     GROUP BY e.issue_id
 ),
 finished AS (
-    SELECT p.id, p.number, p.title, p.created_at, p.estimate, d.done_at
-    FROM picked p JOIN entered d ON d.issue_id = p.id
-    WHERE p.status_id IN {done} AND d.done_at < %s
+    SELECT f.id, f.number, f.created_at, f.estimate, d.done_at
+    FROM finishers f JOIN entered d ON d.issue_id = f.id
+    WHERE d.done_at < %s
     UNION ALL
-    SELECT p.id, p.number, p.title, p.created_at, p.estimate, p.created_at
-    FROM picked p
-    WHERE p.status_id IN {done} AND p.created_at >= %s
-      AND NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.issue_id = p.id AND e.field = 'status')
+    SELECT f.id, f.number, f.created_at, f.estimate, f.created_at
+    FROM finishers f
+    WHERE f.created_at >= %s
+      AND NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.issue_id = f.id AND e.field = 'status')
 ),
 started AS (
-    SELECT f.*, {_started_sql("f.id", "f.created_at", in_progress)} AS started_at
-    FROM finished f
+    SELECT f.number, f.created_at, f.estimate, f.done_at,
+           {started_at_aggregate("e", "f.created_at")} AS started_at
+    FROM finished f LEFT JOIN {EVENTS} e ON e.issue_id = f.id AND e.field = 'status'
+    GROUP BY f.id, f.number, f.created_at, f.estimate, f.done_at
 )
-SELECT number, title, done_at, started_at, created_at, estimate,
+SELECT number, done_at, estimate,
        {sql_dialect.days_between("started_at", "done_at")},
        {sql_dialect.days_between("created_at", "done_at")}
 FROM started
@@ -269,22 +268,19 @@ ORDER BY done_at, number
 """  # noqa: S608
     pid = scope.project_id
     start, end = _ts(scope.period.start), _ts(scope.period.end)
-    params = [*picked_params, start, pid, pid, pid, end, pid, start, pid, pid]
+    params = [pid, pid, end, *narrowed_params, start, pid, pid, end, start]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
         DoneIssue(
             number=number,
-            title=title,
             done_at=_time(done_at),
-            started_at=_time(started_at) if started_at is not None else None,
-            created_at=_time(created_at),
             estimate=estimate,
             cycle_days=None if cycle is None else max(float(cycle), 0.0),
             lead_days=max(float(lead), 0.0),
         )
-        for number, title, done_at, started_at, created_at, estimate, cycle, lead in rows
+        for number, done_at, estimate, cycle, lead in rows
     ]
 
 
@@ -350,9 +346,10 @@ def aging_work(scope: Scope, now: datetime.datetime) -> tuple[list[AgingIssue], 
     sql = f"""
 WITH working AS (
     SELECT i.id, i.number, i.title, i.status_id,
-           {_started_sql("i.id", "i.created_at", in_progress)} AS started_at
-    FROM {ISSUES} i
+           {started_at_aggregate("e", "i.created_at")} AS started_at
+    FROM {ISSUES} i LEFT JOIN {EVENTS} e ON e.issue_id = i.id AND e.field = 'status'
     WHERE i.project_id = %s AND i.status_id IN {in_progress} {narrowed}
+    GROUP BY i.id, i.number, i.title, i.status_id, i.created_at
 )
 SELECT number, title, status_id, started_at,
        {sql_dialect.days_between("started_at", "%s")}, COUNT(*) OVER ()
@@ -361,7 +358,7 @@ ORDER BY started_at, number
 LIMIT {MAX_DOTS}
 """  # noqa: S608
     pid = scope.project_id
-    params = [pid, pid, pid, pid, *narrowed_params, _ts(now)]
+    params = [pid, pid, *narrowed_params, _ts(now)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from issues.models import Priority, Project, Source, Status, StatusCategory
+from issues.models import Issue, Priority, Project, Source, Status, StatusCategory
 
 from . import charts, queries
 from .charts import Point, Series
@@ -62,6 +62,18 @@ class Report:
     @cached_property
     def done(self) -> list[queries.DoneIssue]:
         return queries.done_issues(self.scope)
+
+    @cached_property
+    def shown_done(self) -> list[queries.DoneIssue]:
+        """The done issues the scatter charts draw: the latest MAX_DOTS."""
+        return self.done[-queries.MAX_DOTS :]
+
+    @cached_property
+    def titles(self) -> dict[int, str]:
+        """Titles of the drawn done issues, by number (one query for both scatter charts)."""
+        numbers = [issue.number for issue in self.shown_done]
+        issues = Issue.objects.filter(project=self.project, number__in=numbers)
+        return dict(issues.values_list("number", "title"))
 
     @cached_property
     def cycle_percentiles(self) -> list[tuple[int, float | None]]:
@@ -142,20 +154,20 @@ class Report:
 
     def _done_scatter(self, *, slug: str, title: str, lead: bool) -> charts.Chart:
         points = []
-        shown = self.done[-queries.MAX_DOTS :]
+        shown = self.shown_done
         for issue in shown:
             value = issue.lead_days if lead else issue.cycle_days
             if value is None:
                 continue
             value = _days(value)
-            key = self.key(issue.number)
+            key, title = self.key(issue.number), self.titles.get(issue.number, "")
             points.append(
                 Point(
                     x=issue.done_at,
                     value=value,
-                    label=f"{key} {issue.title}: {value:g} days, done {issue.done_at:%b %d}",
+                    label=f"{key} {title}: {value:g} days, done {issue.done_at:%b %d}",
                     href=self.issue_url(issue.number),
-                    row=[key, issue.title, issue.done_at.date().isoformat(), value],
+                    row=[key, title, issue.done_at.date().isoformat(), value],
                     series=DONE_SERIES,
                 )
             )
