@@ -45,15 +45,29 @@ class Sizes:
     column_large: int = 50_000
     export: int = 200_000
     throughput_board: int = 200
+    reports_small: int = 1_000
+    reports: int = 100_000
+    reports_events: int = 500_000  # status events of the `reports` project (5 per issue)
 
 
 FULL = Sizes()
-QUICK = Sizes(large=10_000, column_large=5_000, export=10_000)
+QUICK = Sizes(
+    large=10_000, column_large=5_000, export=10_000, reports=10_000, reports_events=50_000
+)
 TINY = Sizes(
-    small=20, medium=60, large=100, column_small=5, column_large=40, export=300, throughput_board=20
+    small=20,
+    medium=60,
+    large=100,
+    column_small=5,
+    column_large=40,
+    export=300,
+    throughput_board=20,
+    reports_small=20,
+    reports=100,
+    reports_events=500,
 )
 
-GROUPS = ("board", "list", "admin", "move", "export", "throughput")
+GROUPS = ("board", "list", "admin", "move", "export", "throughput", "reports")
 # Project keys of the bench database (never the user's: the bench database is its own).
 KEYS = {
     "small": "BENCHS",
@@ -61,6 +75,8 @@ KEYS = {
     "large": "BENCHL",
     "throughput": "BENCHW",
     "export": "BENCHX",
+    "reports_small": "BENCHRS",
+    "reports": "BENCHR",
 }
 EXPORT_KEY = KEYS["export"]
 LIST_FILTER = {"state": "open", "priority": ["high", "urgent"], "per_page": "50"}
@@ -329,6 +345,9 @@ def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Da
         wanted["throughput"] = sizes.throughput_board
     if "export" in groups:
         wanted["export"] = sizes.export
+    if "reports" in groups:
+        wanted["reports_small"] = sizes.reports_small
+        wanted["reports"] = sizes.reports
     dataset = Dataset({}, {})
     for role, count in wanted.items():
         started = time.perf_counter()
@@ -344,6 +363,16 @@ def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Da
         )
     if "throughput" in dataset.projects:
         data.spread_over_board(dataset.projects["throughput"])
+    if "reports" in dataset.projects:
+        for role, count in (
+            ("reports_small", sizes.reports_small * sizes.reports_events // sizes.reports),
+            ("reports", sizes.reports_events),
+        ):
+            started = time.perf_counter()
+            written = data.add_status_history(dataset.projects[role], count)
+            log(
+                f"  {KEYS[role]}: {written:,} status events ({time.perf_counter() - started:.0f} s)"
+            )
     data.analyze()
     return dataset
 
@@ -561,6 +590,44 @@ def move_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
     return [small, probe(big, sizes.column_large, small)]
 
 
+# The charts measured one by one (through their CSV, which builds only that chart); throughput,
+# points and lead time read the same query as cycle time.
+REPORT_CHARTS = ("flow", "cycle-time", "created-resolved", "aging", "sources", "bugs")
+
+
+def reports_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    """The reports page for the last 90 days: all charts together, then each chart alone."""
+    small = get_probe(
+        client,
+        "reports page, 90 days, all charts",
+        sizes.reports_small,
+        f"/projects/{KEYS['reports_small']}/reports/?range=90",
+        detail=f"{sizes.reports_small * sizes.reports_events // sizes.reports:,} status events",
+        target=Target(text="baseline of the queries"),
+    )
+    large = get_probe(
+        client,
+        "reports page, 90 days, all charts",
+        sizes.reports,
+        f"/projects/{KEYS['reports']}/reports/?range=90",
+        baseline=small,
+        detail=f"{sizes.reports_events:,} status events",
+        target=Target(max_ms=300, same_queries=True),
+    )
+    charts = [
+        get_probe(
+            client,
+            f"reports, one chart: {chart}",
+            sizes.reports,
+            f"/projects/{KEYS['reports']}/reports/{chart}.csv?range=90",
+            detail="its CSV: only its queries",
+            target=Target(max_ms=100),
+        )
+        for chart in REPORT_CHARTS
+    ]
+    return [small, large, *charts]
+
+
 # Running ---------------------------------------------------------------------------------------
 
 
@@ -579,6 +646,7 @@ def run(
         ("list", list_probes, options.repeat),
         ("admin", admin_probes, options.repeat),
         ("move", move_probes, options.move_repeat),
+        ("reports", reports_probes, options.repeat),
     ]
     for group, make, repeat in plan:
         if group not in options.groups:

@@ -7,6 +7,8 @@ columns of exactly the sizes they name.
 
 from __future__ import annotations
 
+import datetime
+import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -16,7 +18,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 
 from issues import operations
-from issues.models import Issue, Project, Role, Status, StatusCategory
+from issues.models import Issue, IssueEvent, Project, Role, Status, StatusCategory
 
 USERNAME = "bench-triager"
 # Columns the board shows unless asked (boards.board.HIDEABLE hides triage and canceled).
@@ -149,3 +151,67 @@ def analyze() -> None:
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+# The statuses an issue walks through to reach each status of the default workflow, from Triage.
+WALKS = {
+    "Triage": [],
+    "Backlog": ["Backlog"],
+    "To do": ["Backlog", "To do"],
+    "In progress": ["Backlog", "To do", "In progress"],
+    "In review": ["Backlog", "To do", "In progress", "In review"],
+    "Done": ["Backlog", "To do", "In progress", "In review", "Done"],
+    "Canceled": ["Backlog", "Canceled"],
+}
+# Rework: an issue that reached review goes back to In progress and returns (two moves).
+REWORK = ["In progress", "In review"]
+
+
+def add_status_history(project: Project, events: int, *, seed: int = 14) -> int:
+    """Status events for a bulk-built project: about `events`, consistent with the issues.
+
+    Every issue starts in Triage and walks the default workflow to its current status, with
+    rework loops (review → in progress → review) spread at random until the count is reached;
+    the moves are spaced between the issue's creation and its last update. Built with bulk
+    inserts; a project that already has status events is kept as it is.
+    """
+    status_events = IssueEvent.objects.filter(issue__project=project, field="status")
+    if status_events.exists():
+        return status_events.count()
+    rng = random.Random(seed)
+    statuses = {status.name: status for status in project.statuses.all()}
+    issues = list(project.issues.values_list("pk", "status__name", "created_at", "updated_at"))
+    walks = [list(WALKS[name]) for _, name, _, _ in issues]
+    reviewed = [i for i, (_, name, _, _) in enumerate(issues) if name in ("In review", "Done")]
+    total = sum(len(walk) for walk in walks)
+    while total + len(REWORK) <= events and reviewed:
+        walk = walks[rng.choice(reviewed)]
+        at = walk.index("In review") + 1
+        walk[at:at] = REWORK
+        total += len(REWORK)
+    batch: list[IssueEvent] = []
+    written = 0
+    for (pk, _, created, updated), walk in zip(issues, walks, strict=True):
+        span = (updated - created) or datetime.timedelta(minutes=len(walk) + 1)
+        times = sorted(created + span * rng.uniform(0.01, 1.0) for _ in walk)
+        previous = statuses["Triage"]
+        for name, when in zip(walk, times, strict=True):
+            target = statuses[name]
+            batch.append(
+                IssueEvent(
+                    issue_id=pk,
+                    created_at=when,
+                    field="status",
+                    old_value=previous.name,
+                    new_value=target.name,
+                    old_status=previous,
+                    new_status=target,
+                )
+            )
+            previous = target
+        if len(batch) >= 20_000:
+            IssueEvent.objects.bulk_create(batch, batch_size=5_000)
+            written += len(batch)
+            batch = []
+    IssueEvent.objects.bulk_create(batch, batch_size=5_000)
+    return written + len(batch)

@@ -26,6 +26,9 @@ PAGE_CASES = [
     ("admin triage changelist", cases.TINY.large),
     ("card move", cases.TINY.column_small),
     ("card move", cases.TINY.column_large),
+    ("reports page, 90 days, all charts", cases.TINY.reports_small),
+    ("reports page, 90 days, all charts", cases.TINY.reports),
+    *[(f"reports, one chart: {chart}", cases.TINY.reports) for chart in cases.REPORT_CHARTS],
 ]
 SEARCH_CASES = [
     ("list, text search", cases.TINY.small),
