@@ -79,6 +79,7 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     dots: list[Dot] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    lines: list = field(default_factory=list)
     x_ticks: list[tuple[float, str]] = field(default_factory=list)
     y_ticks: list[tuple[float, str]] = field(default_factory=list)
     note: str = ""
@@ -348,5 +349,62 @@ def scatter(
     for percent, value in rules:
         chart.rules.append(
             Rule(_y(value, axis_top), f"{percent}th: {_number(value)} d", f"rule-p{percent}")
+        )
+    return chart
+
+
+@dataclass(frozen=True)
+class Line:
+    points: str
+    series: Series
+
+
+def burndown(
+    *,
+    slug: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    remaining: Sequence[int],
+    ideal: Sequence[float],
+    added: Sequence[int],
+    remaining_series: Series,
+    ideal_series: Series,
+    added_series: Series,
+) -> Chart:
+    """Points remaining per moment (a line), the ideal line, and scope added (bars)."""
+    columns = ["Day", remaining_series.name, ideal_series.name, added_series.name]
+    rows = [[label, remaining[i], ideal[i], added[i]] for i, label in enumerate(labels)]
+    chart = Chart(slug, title, description, "Day (UTC)", "Points", columns, rows)
+    chart.legend = [remaining_series, ideal_series, added_series]
+    if not labels:
+        return chart
+    axis_top, chart.y_ticks = _y_scale(max([*remaining, *ideal, *added], default=0))
+    step = max(1, math.ceil(len(labels) / 10))
+    centres = []
+    for index, label in enumerate(labels):
+        left, width = _band(index, len(labels))
+        centres.append(round(left + width / 2, 2))
+        if index % step == 0:
+            chart.x_ticks.append((centres[-1], label))
+        if added[index] > 0:
+            y_top, y_bottom = _y(added[index], axis_top), _y(0, axis_top)
+            chart.bars.append(
+                Bar(
+                    round(left + width * 0.3, 2),
+                    y_top,
+                    round(width * 0.4, 2),
+                    round(y_bottom - y_top, 2),
+                    added_series,
+                    f"{label} · {added_series.name}: {added[index]}",
+                    added[index],
+                )
+            )
+    for series, values in ((ideal_series, ideal), (remaining_series, remaining)):
+        points = " ".join(f"{x},{_y(v, axis_top)}" for x, v in zip(centres, values, strict=True))
+        chart.lines.append(Line(points, series))
+    for x, value, label in zip(centres, remaining, labels, strict=True):
+        chart.dots.append(
+            Dot(x, _y(value, axis_top), remaining_series, f"{label}: {value} points left", value)
         )
     return chart

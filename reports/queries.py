@@ -401,3 +401,104 @@ GROUP BY i.priority
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {int(priority): int(n) for priority, n in cursor.fetchall()}
+
+
+# --- Sprints: burndown and velocity ----------------------------------------------------------------
+
+
+def _state_before(moment: str, categories: list[str]) -> str:
+    """Columns `in_sprint` and `closed` (0 or 1) of member `m` just before `moment`: whether it
+    was in the sprint `%(sprint)s`, and in a status of `categories`; its current sprint and
+    status with every later move undone (as for cumulative flow)."""
+    closed = f"(SELECT id FROM {STATUSES} WHERE category IN ({_in(categories)}))"  # noqa: S608
+    return f"""
+    CASE WHEN m.sprint_id = %(sprint)s THEN 1 ELSE 0 END + COALESCE((
+        SELECT SUM(CASE WHEN e.old_sprint_id = %(sprint)s THEN 1 ELSE 0 END
+                   - CASE WHEN e.new_sprint_id = %(sprint)s THEN 1 ELSE 0 END)
+        FROM {EVENTS} e WHERE e.issue_id = m.id AND e.field = 'sprint' AND e.created_at >= {moment}
+    ), 0) AS in_sprint,
+    CASE WHEN m.status_id IN {closed} THEN 1 ELSE 0 END + COALESCE((
+        SELECT SUM(CASE WHEN e.old_status_id IN {closed} THEN 1 ELSE 0 END
+                   - CASE WHEN e.new_status_id IN {closed} THEN 1 ELSE 0 END)
+        FROM {EVENTS} e WHERE e.issue_id = m.id AND e.field = 'status' AND e.created_at >= {moment}
+    ), 0) AS closed"""  # noqa: S608
+
+
+# Issues ever in the sprint `%(sprint)s`: in it now, or moved into or out of it.
+MEMBERS = f"""SELECT i.id, i.estimate, i.created_at, i.sprint_id, i.status_id FROM {ISSUES} i
+    WHERE i.id IN (
+        SELECT id FROM {ISSUES} WHERE sprint_id = %(sprint)s
+        UNION SELECT issue_id FROM {EVENTS} WHERE field = 'sprint' AND new_sprint_id = %(sprint)s
+        UNION SELECT issue_id FROM {EVENTS} WHERE field = 'sprint' AND old_sprint_id = %(sprint)s
+    )"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class BurndownDay:
+    moment: datetime.datetime
+    remaining: int  # points in the sprint and not done or canceled just before `moment`
+    added: int  # points of issues that joined the sprint since the previous moment
+
+
+def burndown(sprint_id: int, moments: list[datetime.datetime]) -> list[BurndownDay]:
+    """Points remaining in a sprint just before each of `moments` (its start, then the end of
+    each day), and points added to it between one moment and the next (issues that joined it
+    after it started). Estimates are the issues' current ones."""
+    if not moments:
+        return []
+    values = " UNION ALL ".join(f"SELECT %(t{n})s AS t" for n in range(len(moments)))
+    sql = f"""
+WITH moments AS ({values}),
+members AS ({MEMBERS}),
+states AS (
+    SELECT d.t, m.estimate, {_state_before("d.t", StatusCategory.closed())}
+    FROM members m CROSS JOIN moments d WHERE m.created_at < d.t
+),
+joins AS (
+    SELECT e.created_at AS at, i.estimate FROM {EVENTS} e JOIN {ISSUES} i ON i.id = e.issue_id
+    WHERE e.field = 'sprint' AND e.new_sprint_id = %(sprint)s AND e.created_at >= %(t0)s
+)
+SELECT d.t,
+    (SELECT COALESCE(SUM(s.estimate), 0) FROM states s
+     WHERE s.t = d.t AND s.in_sprint = 1 AND s.closed = 0),
+    (SELECT COALESCE(SUM(j.estimate), 0) FROM joins j WHERE j.at < d.t)
+FROM moments d ORDER BY d.t
+"""  # noqa: S608
+    params = {"sprint": sprint_id} | {f"t{n}": _ts(m) for n, m in enumerate(moments)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    days, before = [], 0
+    for moment, remaining, joined in rows:
+        days.append(BurndownDay(_time(moment), int(remaining), int(joined) - before))
+        before = int(joined)
+    return days
+
+
+@dataclass(frozen=True)
+class SprintPoints:
+    sprint_id: int
+    committed: int  # points in the sprint just before it started
+    done: int  # points in it and in a done status just before it was completed
+
+
+def sprint_points(
+    sprint_id: int, started: datetime.datetime, completed: datetime.datetime
+) -> SprintPoints:
+    """Velocity of one closed sprint: what it committed to, and what it finished."""
+    sql = f"""
+WITH members AS ({MEMBERS})
+SELECT
+    (SELECT COALESCE(SUM(s.estimate), 0) FROM (
+        SELECT m.estimate, {_state_before("%(started)s", StatusCategory.closed())}
+        FROM members m WHERE m.created_at < %(started)s) s WHERE s.in_sprint = 1),
+    (SELECT COALESCE(SUM(s.estimate), 0) FROM (
+        SELECT m.estimate, {_state_before("%(completed)s", [StatusCategory.DONE])}
+        FROM members m WHERE m.created_at < %(completed)s) s
+     WHERE s.in_sprint = 1 AND s.closed = 1)
+"""  # noqa: S608
+    params = {"sprint": sprint_id, "started": _ts(started), "completed": _ts(completed)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        committed, done = cursor.fetchone()
+    return SprintPoints(sprint_id, int(committed), int(done))

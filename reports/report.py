@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Issue, Priority, Project, Source, Status, StatusCategory
+from planning.models import Sprint, SprintState
 
 from . import charts, queries
 from .charts import Point, Series
@@ -31,6 +32,13 @@ RESOLVED = Series("Resolved", css="chart-c1")
 ISSUES = Series("Issues done", css="chart-c1")
 POINTS = Series("Points done", css="chart-c3")
 PRIORITY_SERIES = Series("Open bugs", css="chart-c6")
+REMAINING = Series("Points remaining", css="chart-accent")
+IDEAL = Series("Ideal", css="chart-ideal")
+ADDED = Series("Points added", css="chart-c2")
+COMMITTED = Series("Committed", css="chart-c8")
+COMPLETED = Series("Done", css="chart-c3")
+# Velocity: the last closed sprints.
+VELOCITY_SPRINTS = 6
 
 
 def _days(value: float) -> float:
@@ -46,12 +54,14 @@ class Report:
         issues: QuerySet | None,
         statuses: list[Status],
         now: datetime.datetime | None = None,
+        sprint: Sprint | None = None,
     ):
         self.project = project
         self.period = period
         self.scope = queries.Scope(project_id=project.pk, period=period, issues=issues)
         self.statuses = statuses
         self.now = now or timezone.now()
+        self.sprint = sprint  # the burndown's: the chosen one, else the active or last one
 
     # --- Data, each loaded once --------------------------------------------------------------
 
@@ -108,6 +118,7 @@ class Report:
                 "Throughput",
                 [self.chart("throughput"), self.chart("points"), self.chart("created-resolved")],
             ),
+            ("Sprints", [self.chart("burndown"), self.chart("velocity")]),
             ("Where issues come from", [self.chart("sources"), self.chart("bugs")]),
         ]
 
@@ -125,6 +136,8 @@ class Report:
             "aging": self.aging_chart,
             "sources": self.sources_chart,
             "bugs": self.bugs_chart,
+            "burndown": self.burndown_chart,
+            "velocity": self.velocity_chart,
         }
 
     def flow_chart(self) -> charts.Chart:
@@ -160,14 +173,14 @@ class Report:
             if value is None:
                 continue
             value = _days(value)
-            key, title = self.key(issue.number), self.titles.get(issue.number, "")
+            key, name = self.key(issue.number), self.titles.get(issue.number, "")
             points.append(
                 Point(
                     x=issue.done_at,
                     value=value,
-                    label=f"{key} {title}: {value:g} days, done {issue.done_at:%b %d}",
+                    label=f"{key} {name}: {value:g} days, done {issue.done_at:%b %d}",
                     href=self.issue_url(issue.number),
-                    row=[key, title, issue.done_at.date().isoformat(), value],
+                    row=[key, name, issue.done_at.date().isoformat(), value],
                     series=DONE_SERIES,
                 )
             )
@@ -352,6 +365,110 @@ class Report:
         if not counts:
             chart.rows = []
         return chart
+
+    def burndown_chart(self) -> charts.Chart:
+        sprint = self.sprint or (
+            Sprint.objects.filter(project=self.project, started_at__isnull=False)
+            .order_by("-started_at", "-id")
+            .first()
+        )
+        days = []
+        if sprint is not None:
+            started = sprint.started_at
+            first = started.astimezone(datetime.UTC).date()
+            last = max(sprint.end or first, first)
+            # Completing a sprint moves its unfinished issues out just before it is marked
+            # completed (one transaction): a minute earlier they still count as remaining.
+            stop = self.now
+            if sprint.completed_at is not None:
+                stop = sprint.completed_at - datetime.timedelta(minutes=1)
+            moments = [started]
+            day = first
+            while day <= last:
+                moment = datetime.datetime.combine(
+                    day + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
+                )
+                if moment > stop:
+                    if stop > moments[-1]:
+                        moments.append(stop)
+                    break
+                moments.append(moment)
+                day += datetime.timedelta(days=1)
+            days = queries.burndown(sprint.pk, moments)
+            end = datetime.datetime.combine(
+                last + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
+            )
+        committed = days[0].remaining if days else 0
+        span = (end - days[0].moment).total_seconds() if days else 1
+
+        def ideal(moment: datetime.datetime) -> float:
+            share = min(max((moment - days[0].moment).total_seconds() / span, 0.0), 1.0)
+            return round(committed * (1 - share), 1)
+
+        labels = [
+            "Start" if index == 0 else _moment_label(day.moment) for index, day in enumerate(days)
+        ]
+        chart = charts.burndown(
+            slug="burndown",
+            title=f"Sprint burndown: {sprint.name}" if sprint else "Sprint burndown",
+            description=(
+                "Points not yet done or canceled in the sprint: at its start, then at the end of "
+                "each day, against the ideal straight line to zero at its end; bars: points of "
+                "issues added to the sprint after it started."
+            ),
+            labels=labels,
+            remaining=[day.remaining for day in days],
+            ideal=[ideal(day.moment) for day in days],
+            added=[day.added for day in days],
+            remaining_series=REMAINING,
+            ideal_series=IDEAL,
+            added_series=ADDED,
+        )
+        if sprint is not None:
+            chart.note = (
+                f"{sprint.name}: {sprint.start:%b %d} to {sprint.end:%b %d}, "
+                f"{committed} points committed. Estimates are the issues' current ones."
+                if sprint.start and sprint.end
+                else ""
+            )
+        chart.empty = "No sprint has started yet."
+        return chart
+
+    def velocity_chart(self) -> charts.Chart:
+        sprints = list(
+            Sprint.objects.filter(
+                project=self.project, state=SprintState.CLOSED, started_at__isnull=False
+            )
+            .exclude(completed_at=None)
+            .order_by("-completed_at", "-id")[:VELOCITY_SPRINTS]
+        )[::-1]
+        points = [queries.sprint_points(s.pk, s.started_at, s.completed_at) for s in sprints]
+        chart = charts.bars(
+            slug="velocity",
+            title="Velocity",
+            description=(
+                "Points per closed sprint: committed (in the sprint when it started) and done "
+                "(in it and done when it was completed)."
+            ),
+            x_label="Sprint",
+            y_label="Points",
+            categories=[sprint.name for sprint in sprints],
+            series=[
+                (COMMITTED, [p.committed for p in points]),
+                (COMPLETED, [p.done for p in points]),
+            ],
+        )
+        chart.empty = "No sprint has been completed yet."
+        return chart
+
+
+def _moment_label(moment: datetime.datetime) -> str:
+    """The day a burndown moment closes (midnight ends the day before)."""
+    moment = moment.astimezone(datetime.UTC)
+    day = moment.date()
+    if moment.time() == datetime.time():
+        day -= datetime.timedelta(days=1)
+    return f"{day:%b} {day.day}"
 
 
 def _short(iso_day: str) -> str:

@@ -19,6 +19,7 @@ from issues.access import project_for
 from issues.export import FORMULA_START_SET
 from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Kind, Priority, Project, Source
+from planning.models import Sprint, SprintState
 
 from .forms import RANGES, PeriodForm
 from .report import Report
@@ -34,6 +35,9 @@ def _prepare(request: HttpRequest, project: Project):
         errors.append(period_form.message())
     if not filterset.is_valid():
         errors.append(error_message(filterset))
+    sprint, sprint_error = _sprint(project, request.GET.get("sprint", ""))
+    if sprint_error:
+        errors.append(sprint_error)
     if errors:
         return None, period_form, filterset, " ".join(errors)
     report = Report(
@@ -41,6 +45,7 @@ def _prepare(request: HttpRequest, project: Project):
         period_form.period(),
         filterset.qs if filterset.active else None,
         list(project.statuses.all()),
+        sprint=sprint,
     )
     return report, period_form, filterset, ""
 
@@ -90,6 +95,22 @@ def chart_csv(request: HttpRequest, key: str, chart: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _sprint(project: Project, value: str) -> tuple[Sprint | None, str]:
+    """The burndown's sprint from `?sprint=`: "active", a started sprint's number, or nothing
+    (then the burndown shows the latest sprint that started); "none" (no sprint) picks none."""
+    value = value.strip()
+    started = Sprint.objects.filter(project=project, started_at__isnull=False)
+    if value in ("", "none"):
+        return None, ""
+    if value == "active":
+        return started.filter(state=SprintState.ACTIVE).first(), ""
+    if value.isdigit() and len(value) < 10:
+        sprint = started.filter(pk=int(value)).first()
+        if sprint is not None:
+            return sprint, ""
+    return None, f"Invalid sprint. “{value[:40]}” is not a started sprint of {project.key}."
 
 
 def _cell(value):

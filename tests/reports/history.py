@@ -84,3 +84,56 @@ def build_history(project, actor) -> dict[str, Issue]:
         ),
         "F": make("F", at(12, 20), [(at(1, 2, 10), "Canceled")], kind=Kind.BUG),
     }
+
+
+def make_sprint(project, actor):
+    """Sprint 1, Jan 5 to Jan 9, started Jan 5 09:00, completed Jan 9 18:00:
+
+    P (3 points), Q (5) and R (2) planned on Jan 4; P in progress Jan 5 12:00, done Jan 6 15:00;
+    X (8) added Jan 6 10:00; R canceled Jan 7 11:00; Q done Jan 8 10:00; X, unfinished, goes back
+    to the backlog when the sprint is completed.
+    Remaining: start 10, Jan 5 10, Jan 6 15 (P done, X added), Jan 7 13, Jan 8 8, and 8 when
+    the sprint is completed (X leaves it only then).
+    Velocity: committed 10, done 8.
+    """
+    from planning import operations as planning
+    from planning.models import Sprint
+
+    sprint = planning.create_sprint(project=project, actor=actor, name="Sprint 1")
+    issues = {
+        name: make_history(project, actor, name, at(1, 1), [], estimate=points)
+        for name, points in (("P", 3), ("Q", 5), ("R", 2), ("X", 8))
+    }
+
+    def when(moment, change):
+        last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        change()
+        IssueEvent.objects.filter(id__gt=last).update(created_at=moment)
+
+    def plan(name, target):
+        issue = Issue.objects.get(pk=issues[name].pk)
+        operations.update_issue(issue=issue, actor=actor, changes={"sprint": target})
+
+    def move(name, status):
+        issue = Issue.objects.get(pk=issues[name].pk)
+        operations.move_issue(issue=issue, actor=actor, status=project.statuses.get(name=status))
+
+    for name in ("P", "Q", "R"):
+        when(at(1, 4), lambda name=name: plan(name, sprint))
+    planning.start_sprint(
+        sprint=sprint,
+        actor=actor,
+        start=datetime.date(2026, 1, 5),
+        end=datetime.date(2026, 1, 9),
+    )
+    Sprint.objects.filter(pk=sprint.pk).update(started_at=at(1, 5, 9))
+    when(at(1, 5, 12), lambda: move("P", "In progress"))
+    when(at(1, 6, 10), lambda: plan("X", sprint))
+    when(at(1, 6, 15), lambda: move("P", "Done"))
+    when(at(1, 7, 11), lambda: move("R", "Canceled"))
+    when(at(1, 8, 10), lambda: move("Q", "Done"))
+    sprint = Sprint.objects.get(pk=sprint.pk)
+    completing = at(1, 9, 18) - datetime.timedelta(seconds=1)
+    when(completing, lambda: planning.complete_sprint(sprint=sprint, actor=actor))
+    Sprint.objects.filter(pk=sprint.pk).update(completed_at=at(1, 9, 18))
+    return Sprint.objects.get(pk=sprint.pk)

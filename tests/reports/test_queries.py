@@ -8,7 +8,7 @@ from issues.models import Issue, IssueEvent, Priority, Source, Status
 from reports import queries
 from reports.forms import Period
 
-from .history import PERIOD, at
+from .history import PERIOD, at, make_sprint
 
 pytestmark = pytest.mark.django_db
 
@@ -139,3 +139,18 @@ def test_sources_by_month_count_issues_created_in_the_period(project, history):
 
 def test_open_bugs_by_priority_leave_out_closed_bugs(project, history):
     assert queries.open_bugs_by_priority(scope(project)) == {Priority.HIGH: 2}
+
+
+def test_burndown_counts_points_left_at_the_start_and_each_day_end(project, member):
+    sprint = make_sprint(project, member)
+    ends = [at(1, day + 1) for day in range(5, 9)]
+    closing = sprint.completed_at - datetime.timedelta(minutes=1)
+    days = queries.burndown(sprint.pk, [at(1, 5, 9), *ends, closing])
+    assert [d.remaining for d in days] == [10, 10, 15, 13, 8, 8]
+    assert [d.added for d in days] == [0, 0, 8, 0, 0, 0]
+
+
+def test_velocity_is_committed_at_the_start_and_done_at_the_completion(project, member):
+    sprint = make_sprint(project, member)
+    points = queries.sprint_points(sprint.pk, sprint.started_at, sprint.completed_at)
+    assert (points.committed, points.done) == (10, 8)

@@ -9,12 +9,12 @@ from django.urls import reverse
 from issues.models import Kind
 from tests.factories import IssueFactory
 
-from .history import at
+from .history import at, make_sprint
 
 PERIOD = {"from": "2026-01-01", "to": "2026-01-10"}
 CHARTS = (
     "flow", "aging", "cycle-time", "lead-time", "throughput", "points", "created-resolved",
-    "sources", "bugs",
+    "burndown", "velocity", "sources", "bugs",
 )  # fmt: skip
 
 
@@ -37,10 +37,11 @@ def test_a_viewer_sees_every_chart(client, project, viewer, history):
         assert f'id="chart-{slug}"' in response.text
 
 
-# Session and user, project and role, statuses, the filter's choices, and one per query of
+# Session and user, project and role, statuses, the filter's choices, one per query of
 # reports.queries (cumulative flow, done issues and their titles, created/resolved, aging,
-# sources, bugs).
-QUERIES = 15
+# sources, bugs), and the sprints of the burndown and velocity (with sprints: one more for the
+# burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS).
+QUERIES = 17
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
@@ -61,7 +62,10 @@ def test_each_chart_has_a_title_description_and_data_table(client, project, view
     response = client.get(page_url(project), PERIOD)
     assert '<title id="flow-title">Cumulative flow</title>' in response.text
     assert '<desc id="flow-desc">' in response.text
-    assert response.text.count("<summary>Show data</summary>") == len(CHARTS)
+    assert '<title id="cycle-time-title">Cycle time</title>' in response.text
+    # No sprint in this history: the burndown and velocity say so instead of drawing.
+    assert response.text.count("<summary>Show data</summary>") == len(CHARTS) - 2
+    assert "No sprint has started yet." in response.text
 
 
 def test_a_dot_of_the_cycle_time_chart_links_to_its_issue(client, project, viewer, history):
@@ -134,6 +138,7 @@ def test_an_unknown_chart_is_404(client, project, viewer):
         ({"from": "2024-01-01", "to": "2026-01-01"}, "at most 366 days"),
         ({"range": "30", "from": "2026-01-01"}, "either a range of days or dates"),
         ({"kind": "novel"}, "Kind: Select a valid choice."),
+        ({"sprint": "12345"}, "is not a started sprint"),
     ],
 )
 def test_bad_period_or_filter_is_a_400_with_the_reason(client, project, viewer, params, message):
@@ -159,3 +164,28 @@ def test_the_project_nav_links_to_reports(client, project, viewer):
     client.force_login(viewer)
     response = client.get(reverse("boards:board", args=[project.key]))
     assert f'href="{page_url(project)}"' in response.text
+
+
+def test_the_burndown_csv_is_points_left_per_day_with_the_ideal_and_the_scope_added(
+    client, project, viewer, member
+):
+    sprint = make_sprint(project, member)
+    client.force_login(viewer)
+    rows = csv_rows(client, project, "burndown", sprint=str(sprint.pk))
+    # Ideal: 10 points over the 111 hours from Jan 5 09:00 to the end of Jan 9; the last point
+    # is a minute before the completion (Jan 9 17:59), when X still counted.
+    assert rows == [
+        ["Day", "Points remaining", "Ideal", "Points added"],
+        ["Start", "10", "10.0", "0"],
+        ["Jan 5", "10", "8.6", "0"],
+        ["Jan 6", "15", "6.5", "8"],
+        ["Jan 7", "13", "4.3", "0"],
+        ["Jan 8", "8", "2.2", "0"],
+        ["Jan 9", "8", "0.5", "0"],
+    ]
+
+
+def test_the_velocity_csv_is_committed_and_done_per_closed_sprint(client, project, viewer, member):
+    make_sprint(project, member)
+    client.force_login(viewer)
+    assert csv_rows(client, project, "velocity")[1:] == [["Sprint 1", "10", "8"]]
