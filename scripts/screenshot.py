@@ -2,9 +2,9 @@
 """Take the README's screenshots of the demo data in headless Chromium, so they stay current.
 
 Starts its own development server on a free port with a throwaway SQLite database (migrate +
-seed_demo), logs in as demo/demo and saves login.png, projects.png and board.png (1440x900) in
-docs/screenshots/. Usage: `make screenshot` or `python scripts/screenshot.py [--out DIR]
-[--color-scheme dark]`.
+seed_demo), logs in as demo/demo and saves login.png, projects.png, board.png and reports.png
+(reports-dark.png with --color-scheme dark) (1440x900) in docs/screenshots/. Usage: `make
+screenshot` or `python scripts/screenshot.py [--out DIR] [--color-scheme dark]`.
 """
 
 import argparse
@@ -91,6 +91,10 @@ def take_screenshots(base_url: str, out: Path, color_scheme: str) -> list[Path]:
             raise SystemExit("The WEB board did not load: does seed_demo create project WEB?")
         page.mouse.move(0, 0)  # no hover effects in the picture
         shoot("board")
+        response = page.goto("/projects/WEB/reports/")
+        if response is None or response.status != 200:
+            raise SystemExit("The WEB reports page did not load.")
+        shoot("reports" if color_scheme == "light" else f"reports-{color_scheme}")
         context.close()
         browser.close()
     return saved
