@@ -365,7 +365,7 @@ def burndown(
     title: str,
     description: str,
     labels: Sequence[str],
-    remaining: Sequence[int],
+    remaining: Sequence[int | None],
     ideal: Sequence[float],
     added: Sequence[int],
     remaining_series: Series,
@@ -379,7 +379,8 @@ def burndown(
     chart.legend = [remaining_series, ideal_series, added_series]
     if not labels:
         return chart
-    axis_top, chart.y_ticks = _y_scale(max([*remaining, *ideal, *added], default=0))
+    known = [value for value in remaining if value is not None]
+    axis_top, chart.y_ticks = _y_scale(max([*known, *ideal, *added], default=0))
     step = max(1, math.ceil(len(labels) / 10))
     centres = []
     for index, label in enumerate(labels):
@@ -401,9 +402,13 @@ def burndown(
                 )
             )
     for series, values in ((ideal_series, ideal), (remaining_series, remaining)):
-        points = " ".join(f"{x},{_y(v, axis_top)}" for x, v in zip(centres, values, strict=True))
+        points = " ".join(
+            f"{x},{_y(v, axis_top)}" for x, v in zip(centres, values, strict=True) if v is not None
+        )
         chart.lines.append(Line(points, series))
     for x, value, label in zip(centres, remaining, labels, strict=True):
+        if value is None:
+            continue  # A day still to come.
         chart.dots.append(
             Dot(x, _y(value, axis_top), remaining_series, f"{label}: {value} points left", value)
         )

@@ -21,6 +21,8 @@ from . import charts, queries
 from .charts import Point, Series
 from .forms import Period
 
+UTC = datetime.UTC
+
 PERCENTILES = (50, 85, 95)
 SOURCE_SERIES = {
     source: Series(label, css=f"chart-c{index + 1}")
@@ -372,7 +374,8 @@ class Report:
             .order_by("-started_at", "-id")
             .first()
         )
-        days = []
+        days: list[queries.BurndownDay] = []
+        future: list[datetime.datetime] = []  # ends of the sprint's days still to come
         if sprint is not None:
             started = sprint.started_at
             first = started.astimezone(datetime.UTC).date()
@@ -383,20 +386,23 @@ class Report:
             if sprint.completed_at is not None:
                 stop = sprint.completed_at - datetime.timedelta(minutes=1)
             moments = [started]
-            day = first
-            while day <= last:
+            for offset in range((last - first).days + 1):
                 moment = datetime.datetime.combine(
-                    day + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
+                    first + datetime.timedelta(days=offset + 1), datetime.time(), tzinfo=UTC
                 )
-                if moment > stop:
+                if moment <= stop:
+                    moments.append(moment)
+                elif not future:  # Today so far (or the last minute before completion).
                     if stop > moments[-1]:
                         moments.append(stop)
-                    break
-                moments.append(moment)
-                day += datetime.timedelta(days=1)
+                    future.append(moment)
+                else:
+                    future.append(moment)
+            if future and sprint.completed_at is not None:
+                future = []  # A completed sprint ends at its completion.
             days = queries.burndown(sprint.pk, moments)
             end = datetime.datetime.combine(
-                last + datetime.timedelta(days=1), datetime.time(), tzinfo=datetime.UTC
+                last + datetime.timedelta(days=1), datetime.time(), tzinfo=UTC
             )
         committed = days[0].remaining if days else 0
         span = (end - days[0].moment).total_seconds() if days else 1
@@ -405,9 +411,13 @@ class Report:
             share = min(max((moment - days[0].moment).total_seconds() / span, 0.0), 1.0)
             return round(committed * (1 - share), 1)
 
+        # The days still to come carry the ideal line only.
+        if days:  # Today so far stands for today: its end is not a day still to come.
+            today = _moment_label(days[-1].moment)
+            future = [m for m in future if m > days[-1].moment and _moment_label(m) != today]
         labels = [
             "Start" if index == 0 else _moment_label(day.moment) for index, day in enumerate(days)
-        ]
+        ] + [_moment_label(moment) for moment in future]
         chart = charts.burndown(
             slug="burndown",
             title=f"Sprint burndown: {sprint.name}" if sprint else "Sprint burndown",
@@ -417,16 +427,16 @@ class Report:
                 "issues added to the sprint after it started."
             ),
             labels=labels,
-            remaining=[day.remaining for day in days],
-            ideal=[ideal(day.moment) for day in days],
-            added=[day.added for day in days],
+            remaining=[day.remaining for day in days] + [None] * len(future),
+            ideal=[ideal(moment) for moment in [day.moment for day in days] + future],
+            added=[day.added for day in days] + [0] * len(future),
             remaining_series=REMAINING,
             ideal_series=IDEAL,
             added_series=ADDED,
         )
         if sprint is not None:
             chart.note = (
-                f"{sprint.name}: {sprint.start:%b %d} to {sprint.end:%b %d}, "
+                f"{sprint.name}: {_day(sprint.start)} to {_day(sprint.end)}, "
                 f"{committed} points committed. Estimates are the issues' current ones."
                 if sprint.start and sprint.end
                 else ""
@@ -460,6 +470,10 @@ class Report:
         )
         chart.empty = "No sprint has been completed yet."
         return chart
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day:%b} {day.day}"
 
 
 def _moment_label(moment: datetime.datetime) -> str:
