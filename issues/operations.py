@@ -25,6 +25,8 @@ from django.db.models import F, Max, Min
 from django.db.models.functions import Left
 from django.utils import timezone
 
+from notifications import tasks as notifications
+
 from . import ranking
 from .models import (
     Comment,
@@ -786,9 +788,16 @@ def _display(name: str, value: Any) -> str:
 
 
 def _log(issue: Issue, actor, name: str, *, old: str = "", new: str = "", **extra) -> None:
-    IssueEvent.objects.create(
+    event = IssueEvent.objects.create(
         issue=issue, actor=actor, field=name, old_value=old, new_value=new, **extra
     )
+    _announce([event.pk])
+
+
+def _announce(event_ids: list[int]) -> None:
+    """The one seam to notifications: a task row, in this transaction, that the worker fans
+    out to watchers (one INSERT here, whatever their number)."""
+    notifications.fan_out.enqueue(event_ids=event_ids)
 
 
 def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
@@ -797,7 +806,7 @@ def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
 
 def _log_labels(issue: Issue, actor, old: frozenset, new: frozenset) -> None:
     now = timezone.now()
-    IssueEvent.objects.bulk_create(
+    events = IssueEvent.objects.bulk_create(
         [
             IssueEvent(
                 issue=issue, actor=actor, field="labels", new_value=label.name, created_at=now
@@ -811,6 +820,7 @@ def _log_labels(issue: Issue, actor, old: frozenset, new: frozenset) -> None:
             for label in sorted(old - new, key=lambda label: label.name)
         ]
     )
+    _announce([event.pk for event in events])
 
 
 def _message(error: Exception) -> str:

@@ -1,0 +1,24 @@
+"""Background work of the notifications app, run by `manage.py db_worker`.
+
+`fan_out` is enqueued by `issues.operations` in the transaction that wrote the events, so a
+rolled-back change notifies nobody and a committed one is never lost.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from . import delivery, operations
+
+
+@task()
+def fan_out(*, event_ids: list[int]) -> int:
+    """Watches, inbox rows and scheduled e-mails for these IssueEvents."""
+    return operations.fan_out(event_ids)
+
+
+@task()
+def send_notification_emails(*, notification_ids: list[int]) -> list[str]:
+    """The batched e-mail of each of these inbox rows (scheduled BATCH_SECONDS after the event
+    that started the batch); each in its own transaction."""
+    return [delivery.send_notification_email(pk) for pk in notification_ids]
