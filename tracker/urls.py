@@ -17,4 +17,6 @@ urlpatterns = [
     path("projects/<str:key>/", include("boards.urls")),
     path("projects/<str:key>/", include("issues.urls")),
     path("projects/<str:key>/", include("reports.urls")),
+    path("projects/<str:key>/", include("notifications.project_urls")),
+    path("", include("notifications.urls")),
 ]
