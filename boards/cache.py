@@ -31,6 +31,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
 from issues.models import Issue, Label, Membership, Project, Status
+from notifications.inbox import unread_count
 
 # Bump when what the board renders changes shape in a way the key does not see (a shared
 # cache that outlives a deploy).
@@ -89,6 +90,7 @@ def cache_key(request: HttpRequest, project: Project, data: Content) -> str:
         (user.is_staff, user.is_superuser),
         query,
         data.version,
+        unread_count(request),  # The top bar shows it.
     )
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     return f"board:{project.pk}:{digest}"

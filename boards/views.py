@@ -28,6 +28,7 @@ from issues import operations
 from issues.access import project_for
 from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
+from notifications.inbox import with_unread_count
 
 from . import cache as board_cache
 from .board import (
@@ -92,7 +93,7 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     project = project_for(request, key)
     known = request.headers.get(VERSION_HEADER)
     if request.htmx and known and known == fingerprint(project):
-        return HttpResponse(status=204)
+        return with_unread_count(request, HttpResponse(status=204))
     # A repeat request for HTML already rendered is answered from the cache (boards/cache.py).
     data = key = None
     if board_cache.enabled(request):
@@ -103,7 +104,7 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
             html, status, board_version = cached
             response = HttpResponse(html, status=status)
             response[VERSION_HEADER] = board_version
-            return response
+            return with_unread_count(request, response)
     whole_page = not request.htmx or request.htmx.history_restore_request
     context, status = board_context(
         request, project, request.GET, toolbar=whole_page, labels=data.labels if data else None
@@ -117,7 +118,7 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
         html = board_cache.put(request, key, html, status, context["version"])
     response = HttpResponse(html, status=status)
     response[VERSION_HEADER] = context["version"]
-    return response
+    return with_unread_count(request, response)
 
 
 @require_GET

@@ -33,6 +33,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from notifications import operations as notifications
+from notifications.views import watch_state
 from projects.operations import may_create_projects
 
 from . import operations
@@ -534,6 +536,7 @@ def _add_model_errors(form, error: ValidationError) -> None:
 def issue_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     project = project_for(request, key)
     issue = _load_issue(project, number)
+    notifications.mark_read(user=request.user, issue=issue)  # The inbox row: seen.
     edit = request.GET.get("edit")
     edit_comment = request.GET.get("edit_comment", "")
     return _render_detail(
@@ -807,6 +810,7 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
         "editing": None,
         "editing_comment": None,
         "oob": False,
+        "watch": watch_state(issue, request.user),
         **extra,
     }
     if project.can_edit:

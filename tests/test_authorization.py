@@ -56,6 +56,8 @@ ROWS = {
     "projects:invitation_revoke": [("post", ADMIN)],
     "reports:reports": [("get", VIEWER)],
     "reports:chart_csv": [("get", VIEWER)],
+    "watching:watch": [("post", VIEWER)],
+    "watching:mentions": [("get", VIEWER)],
 }
 ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
@@ -85,7 +87,7 @@ def test_every_project_url_has_a_row():
 def url_for(name: str, issue, comment, invitation=None) -> str:
     kwargs = {"key": issue.project.key}
     project = issue.project
-    if name in {"issues:detail", "issues:delete", "issues:comment_add"}:
+    if name in {"issues:detail", "issues:delete", "issues:comment_add", "watching:watch"}:
         kwargs["number"] = issue.number
     elif name == "issues:field":
         kwargs.update(number=issue.number, field="priority")
@@ -160,17 +162,30 @@ def test_access(client, world, who, name, method, minimum):
 SITE_ROWS = {
     "project_new": [("get", "login"), ("post", "login")],
     "invitation": [("get", "open"), ("post", "open")],
+    "notifications:inbox": [("get", "login")],
+    "notifications:mark_all_read": [("post", "login")],
+    "notifications:preferences": [("get", "login"), ("post", "login")],
+    # A signed link from an e-mail: no login (a forged one is a 400).
+    "notifications:unsubscribe": [("get", "open"), ("post", "open")],
 }
-SITE_APPS = ("projects",)
+SITE_APPS = ("projects", "notifications")
 
 
 def site_url_names() -> set[str]:
-    """Top-level URLs (not under a project) whose views are in SITE_APPS."""
-    return {
-        pattern.name
-        for pattern in get_resolver().url_patterns
-        if isinstance(pattern, URLPattern) and pattern.callback.__module__.startswith(SITE_APPS)
-    }
+    """URLs outside a project (top-level, or in an include that is not under projects/) whose
+    views are in SITE_APPS; an include's names carry its namespace."""
+    names = set()
+    for pattern in get_resolver().url_patterns:
+        if isinstance(pattern, URLPattern) and pattern.callback.__module__.startswith(SITE_APPS):
+            names.add(pattern.name)
+        elif isinstance(pattern, URLResolver) and not str(pattern.pattern).startswith("projects/"):
+            prefix = f"{pattern.namespace}:" if pattern.namespace else ""
+            names.update(
+                prefix + inner.name
+                for inner in pattern.url_patterns
+                if isinstance(inner, URLPattern) and inner.callback.__module__.startswith(SITE_APPS)
+            )
+    return names
 
 
 def test_every_site_url_of_these_apps_has_a_row():
@@ -181,7 +196,7 @@ SITE_CASES = [(name, method, anon) for name, rows in SITE_ROWS.items() for metho
 
 
 def site_url(name: str) -> str:
-    if name == "invitation":
+    if name in ("invitation", "notifications:unsubscribe"):
         return reverse(name, args=["not-a-token"])
     return reverse(name)
 
@@ -202,4 +217,7 @@ def test_site_url_signed_in(client, outsider, name, method, anonymous):
     client.force_login(outsider)
     response = getattr(client, method)(site_url(name))
     assert response.status_code < 500
-    assert response.status_code not in (302, 404) or name == "invitation"
+    # Never sent to log in, nor a 404; a redirect elsewhere ("Mark all read" back to the inbox)
+    # is an answer.
+    to_login = response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not (to_login or response.status_code == 404) or name == "invitation"

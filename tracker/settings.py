@@ -158,6 +158,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "issues.context_processors.navigation",
+                "notifications.inbox.context",
             ],
         },
     }
