@@ -67,7 +67,7 @@ TINY = Sizes(
     reports_events=500,
 )
 
-GROUPS = ("board", "list", "admin", "move", "export", "throughput", "reports")
+GROUPS = ("board", "list", "admin", "move", "export", "throughput", "reports", "notifications")
 # Project keys of the bench database (never the user's: the bench database is its own).
 KEYS = {
     "small": "BENCHS",
@@ -335,9 +335,9 @@ def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Da
     """The projects the chosen groups need, built once (kept with --keep)."""
     groups = set(groups)
     wanted = {}
-    if groups & {"board", "list", "admin"}:
+    if groups & {"board", "list", "admin", "notifications"}:
         wanted["small"] = sizes.small
-    if "board" in groups:
+    if groups & {"board", "notifications"}:
         wanted["medium"] = sizes.medium
     if groups & {"board", "list", "admin", "move"}:
         wanted["large"] = sizes.large
@@ -628,6 +628,12 @@ def reports_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe
     return [small, large, *charts]
 
 
+def notification_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    from bench.notifications_bench import edit_probes, inbox_probes
+
+    return edit_probes(client, dataset, sizes) + inbox_probes(client, dataset, sizes)
+
+
 # Running ---------------------------------------------------------------------------------------
 
 
@@ -647,6 +653,7 @@ def run(
         ("admin", admin_probes, options.repeat),
         ("move", move_probes, options.move_repeat),
         ("reports", reports_probes, options.repeat),
+        ("notifications", notification_probes, options.repeat),
     ]
     for group, make, repeat in plan:
         if group not in options.groups:
@@ -669,6 +676,11 @@ def run(
                     detail="PostgreSQL only (full-text search; SQLite matches substrings)",
                 )
             )
+    if "notifications" in options.groups:
+        from bench.notifications_bench import email_results
+
+        log("Measuring the e-mail worker…")
+        results += email_results(sizes, options.export_repeat)
     if "export" in options.groups:
         log("Measuring the CSV export (bench.export_bench)…")
         results += export_results(sizes, options)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from issues import operations, ranking
 from issues.models import (
@@ -34,6 +36,8 @@ from issues.models import (
     Source,
     StatusCategory,
 )
+from notifications.models import Notification, NotificationEvent
+from notifications.operations import fan_out
 
 PASSWORD = "demo"
 SEED = 20240611
@@ -257,7 +261,9 @@ EPICS = [
                 "demo",
                 ("Customer feedback",),
                 Source.IDEAS_PORTAL,
-                comments=(("alice", "Most-voted idea on the portal (412 votes)."),),
+                comments=(
+                    ("alice", "Most-voted idea on the portal (412 votes). @demo can we plan it?"),
+                ),
                 children=[
                     sub("Register the OAuth client for production", "To do", "demo", 1),
                     sub("Link Google accounts to existing e-mail accounts", "To do", None, 3),
@@ -274,7 +280,9 @@ EPICS = [
                 ("Bug fix",),
                 Source.SUPPORT_TICKET,
                 due_in_days=3,
-                comments=(("alice", "DKIM and DMARC records are live; checking the headers."),),
+                comments=(
+                    ("alice", "DKIM and DMARC records are live; @bob can you check the headers?"),
+                ),
             ),
             Item(
                 Kind.TASK,
@@ -808,6 +816,7 @@ def seed_web(users: dict) -> bool:
     if Project.objects.filter(key="WEB").exists():
         ensure_project("WEB", "", "", users)
         return False
+    began = timezone.now()
     project, _ = ensure_project(
         "WEB",
         "Web app",
@@ -870,7 +879,22 @@ def seed_web(users: dict) -> bool:
             value = [labels[label] for label in value]
         operations.update_issue(issue=by_title[title], actor=users["demo"], changes={name: value})
     backdate(project)
+    seed_notifications(project, began)
     return True
+
+
+def seed_notifications(project: Project, began: datetime.datetime) -> None:
+    """Watchers and inboxes for the demo's history (`began`: when it started), made now rather
+    than by the worker; the past is not e-mailed, and all but the last week is read."""
+    started = timezone.now()
+    fan_out(list(IssueEvent.objects.filter(issue__project=project).values_list("pk", flat=True)))
+    DBTaskResult.objects.filter(
+        task_path__startswith="notifications.tasks.", enqueued_at__gte=began
+    ).delete()
+    NotificationEvent.objects.filter(notification__project=project).update(emailed_at=started)
+    rows = Notification.objects.filter(project=project)
+    rows.update(email_due_at=None)
+    rows.filter(updated_at__lt=started - datetime.timedelta(days=7)).update(read_at=F("updated_at"))
 
 
 def backdate(project: Project) -> None:
