@@ -22,6 +22,9 @@ FIELD_NAMES = {
     "description": "the description",
 }
 
+# Fields with a phrase of their own; any other is "changed the <field>".
+OWN_PHRASES = {"created", "status", "assignee", "comment"}
+
 
 def name_of(user) -> str:
     if user is None:
@@ -79,8 +82,11 @@ def _phrases(events: Sequence[IssueEvent], key: str, username: str) -> list[str]
     deleted = any(not e.new_value for e in comments)
     changed: list[str] = []
     for event in events:
-        if event.field in FIELD_NAMES and FIELD_NAMES[event.field] not in changed:
-            changed.append(FIELD_NAMES[event.field])
+        if event.field in OWN_PHRASES:
+            continue
+        name = FIELD_NAMES.get(event.field, f"the {event.field.replace('_', ' ')}")
+        if name not in changed:
+            changed.append(name)
     if edited:
         add(f"edited a comment on {key}", "edited a comment")
     if deleted:

@@ -10,6 +10,7 @@ from issues import operations
 from issues.models import Role
 from notifications.models import Notification, Reason, Watch
 from notifications.operations import fan_out, save_preferences
+from notifications.summary import summarise
 
 from ..factories import IssueFactory, UserFactory
 
@@ -264,3 +265,19 @@ def test_the_edit_request_costs_the_same_with_fifty_watchers(
         assert edit(quiet).status_code == 200
     with django_assert_num_queries(len(baseline)):
         assert edit(watched).status_code == 200
+
+
+def test_the_summary_reads_like_a_sentence(issue, member, other_member, status, run_worker):
+    Watch.objects.create(issue=issue, user=other_member)
+    operations.add_comment(issue=issue, actor=member, body="One.")
+    operations.move_issue(issue=issue, actor=member, status=status("In review"))
+    operations.add_comment(issue=issue, actor=member, body="Two.")
+    operations.update_issue(issue=issue, actor=member, changes={"priority": 3, "estimate": 5})
+    run_worker()
+
+    [row] = inbox(other_member)
+    text = summarise(row.events.select_related("actor"), "WEB-1", "bob")
+    assert text == (
+        f"{member.get_full_name()} moved WEB-1 to In review, commented twice, "
+        "changed the priority and the estimate"
+    )
