@@ -25,8 +25,10 @@ from issues.models import Issue, IssueEvent, Project
 from .models import EmailMode, Notification, NotificationEvent, Preferences, Reason, Watch
 from .summary import mentions_user
 
-# Changes to one issue within this many seconds go out as one e-mail.
-BATCH_SECONDS = getattr(settings, "NOTIFICATION_BATCH_SECONDS", 300)
+
+def batch_window() -> datetime.timedelta:
+    """Changes to one issue within this window go out as one e-mail (5 minutes)."""
+    return datetime.timedelta(seconds=settings.NOTIFICATION_BATCH_SECONDS)
 
 
 # Watching ------------------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def _fan_out_issue(events: list[IssueEvent]) -> int:
         row.updated_at = max(row.updated_at, max(e.created_at for e in own))
         links.extend(NotificationEvent(notification=row, event=e) for e in own)
         if row.email_due_at is None and wants_email_now(preferences.get(pk), row.reason):
-            row.email_due_at = now + datetime.timedelta(seconds=BATCH_SECONDS)
+            row.email_due_at = now + batch_window()
             to_email.append(row)
     NotificationEvent.objects.bulk_create(links, ignore_conflicts=True)
     Notification.objects.bulk_update(
@@ -189,9 +191,9 @@ def _fan_out_issue(events: list[IssueEvent]) -> int:
     if to_email:
         from .tasks import send_notification_emails  # The tasks module imports this one.
 
-        send_notification_emails.using(
-            run_after=now + datetime.timedelta(seconds=BATCH_SECONDS)
-        ).enqueue(notification_ids=[row.pk for row in to_email])
+        send_notification_emails.using(run_after=now + batch_window()).enqueue(
+            notification_ids=[row.pk for row in to_email]
+        )
     return len(rows)
 
 

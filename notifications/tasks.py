@@ -19,6 +19,6 @@ def fan_out(*, event_ids: list[int]) -> int:
 
 @task()
 def send_notification_emails(*, notification_ids: list[int]) -> list[str]:
-    """The batched e-mail of each of these inbox rows (scheduled BATCH_SECONDS after the event
+    """The batched e-mail of each of these inbox rows (scheduled a batch window after the event
     that started the batch); each in its own transaction."""
     return [delivery.send_notification_email(pk) for pk in notification_ids]

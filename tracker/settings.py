@@ -274,5 +274,10 @@ elif os.environ.get("EMAIL_HOST"):
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
 elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Changes to one issue within this many seconds are one notification e-mail (shorter in
+# development, so that `make run` shows a mention's e-mail soon).
+NOTIFICATION_BATCH_SECONDS = int(
+    os.environ.get("NOTIFICATION_BATCH_SECONDS", "20" if DEBUG else "300")
+)
 # The absolute address of the site, for links in e-mails (no request to build them from).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
