@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
 import threading
 import time
@@ -187,9 +188,11 @@ def email_results(sizes: Sizes, repeat: int) -> list[Result]:
         result.status, result.detail = "not available", f"aiosmtpd: {error}"
         return [result]
     handler = _Counter()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # A free port on loopback.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     count = min(EMAILS, max(sizes.small, 20))
     result.size = count
     rates = []

@@ -8,6 +8,7 @@ from django.urls import reverse
 from issues import operations
 from issues.models import Role
 from notifications.models import EmailMode, Notification, Preferences, Watch
+from notifications.operations import mark_all_read
 
 from ..factories import IssueFactory, ProjectFactory, UserFactory
 
@@ -142,9 +143,25 @@ def test_the_inbox_pages_by_fifty(bob_client, project, member, other_member, run
 
 
 def test_the_board_poll_carries_the_unread_count(bob_client, notified, project):
-    response = bob_client.get(reverse("boards:board", args=[project.key]), headers=HTMX)
+    board = reverse("boards:board", args=[project.key])
+    first = bob_client.get(board, headers=HTMX)
 
-    assert response["X-Unread-Count"] == "1"
+    unchanged = bob_client.get(board, headers={**HTMX, "X-Board-Version": first["X-Board-Version"]})
+
+    assert first["X-Unread-Count"] == "1"
+    assert unchanged.status_code == 204
+    assert unchanged["X-Unread-Count"] == "1"
+
+
+def test_a_cached_board_shows_the_current_unread_count(bob_client, notified, project, other_member):
+    board = reverse("boards:board", args=[project.key])
+    assert "data-unread-count>1<" in bob_client.get(board).content.decode()
+
+    bob_client.get(board)  # Now in the cache of rendered boards.
+
+    mark_all_read(user=other_member)
+
+    assert "data-unread-count hidden" in bob_client.get(board).content.decode()
 
 
 # Preferences ---------------------------------------------------------------------------------
