@@ -680,7 +680,7 @@ def run(
         from bench.notifications_bench import email_results
 
         log("Measuring the e-mail worker…")
-        results += email_results(sizes, options.export_repeat)
+        results += email_results(sizes)
     if "export" in options.groups:
         log("Measuring the CSV export (bench.export_bench)…")
         results += export_results(sizes, options)
