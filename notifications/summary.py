@@ -34,8 +34,8 @@ def name_of(user) -> str:
 
 def mentions_user(event: IssueEvent, username: str) -> bool:
     """Whether the event's text newly @mentions `username` (a comment or a description)."""
-    if event.field not in ("comment", "description") or not event.new_value:
-        return False
+    if event.field not in ("comment", "description") or f"@{username}" not in event.new_value:
+        return False  # Most texts mention nobody: no need to parse them.
     return username in mentions(event.new_value) and username not in mentions(event.old_value)
 
 
