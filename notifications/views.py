@@ -66,7 +66,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     username = request.user.get_username()
+    prefixes: dict[str, str] = {}  # Reversing the issue URL once per project, not per row.
     for row in rows:
+        key = row.issue.project.key
+        if key not in prefixes:
+            prefixes[key] = reverse("issues:detail", args=[key, 0])[: -len("0/")]
+        row.url = f"{prefixes[key]}{row.issue.number}/"
         row.summary = summarise(row.events.all(), row.issue.key, username)
     context = {
         "nav_section": "inbox",
