@@ -67,7 +67,9 @@ TINY = Sizes(
     reports_events=500,
 )
 
-GROUPS = ("board", "list", "admin", "move", "export", "throughput", "reports", "notifications")
+GROUPS = (
+    "board", "list", "admin", "move", "backlog", "export", "throughput", "reports", "notifications",
+)  # fmt: skip
 # Project keys of the bench database (never the user's: the bench database is its own).
 KEYS = {
     "small": "BENCHS",
@@ -373,6 +375,10 @@ def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Da
             log(
                 f"  {KEYS[role]}: {written:,} status events ({time.perf_counter() - started:.0f} s)"
             )
+    if "backlog" in groups:
+        from . import planning_bench
+
+        planning_bench.build(dataset, sizes, log)
     data.analyze()
     return dataset
 
@@ -634,6 +640,12 @@ def notification_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[
     return edit_probes(client, dataset, sizes) + inbox_probes(client, dataset, sizes)
 
 
+def _backlog_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
+    from . import planning_bench  # planning's cases, in their own module
+
+    return planning_bench.probes(client, dataset, sizes)
+
+
 # Running ---------------------------------------------------------------------------------------
 
 
@@ -654,6 +666,7 @@ def run(
         ("move", move_probes, options.move_repeat),
         ("reports", reports_probes, options.repeat),
         ("notifications", notification_probes, options.repeat),
+        ("backlog", _backlog_probes, options.repeat),
     ]
     for group, make, repeat in plan:
         if group not in options.groups:

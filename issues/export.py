@@ -21,6 +21,7 @@ import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
 from django.contrib.auth.decorators import login_required
@@ -46,7 +47,7 @@ from django.views.decorators.http import require_GET
 from .access import project_for
 from .filters import IssueFilter, error_message
 from .flow import started_at_sql
-from .models import Issue, Kind, Label, Priority, Project
+from .models import Issue, Kind, Label, Priority, Project, ScoringModel
 
 COLUMNS = (
     "key",
@@ -67,6 +68,14 @@ COLUMNS = (
     "updated_at",
     "resolved_at",
     "started_at",
+    # Planning: sprint and release names, the score inputs, and the score by the project's model.
+    "sprint",
+    "release",
+    "value",
+    "reach",
+    "impact",
+    "confidence",
+    "score",
 )
 # A text cell starting with one of these is a formula (or hides one) in Excel, LibreOffice or
 # Google Sheets; it gets a leading apostrophe (OWASP "CSV Injection").
@@ -99,6 +108,13 @@ CORE_FIELDS = (
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
     ("resolved_at", "resolved_at"),
+    ("sprint", "sprint__name"),
+    ("release", "release__name"),
+    ("value", "value"),
+    ("reach", "reach"),
+    ("impact", "impact"),
+    ("confidence", "confidence"),
+    ("scoring_model", "project__scoring_model"),
 )
 PRIORITY_SLUGS = {int(priority): priority.slug for priority in Priority}
 # For the export's transaction only. The plan's cost passes the JIT threshold, but compiling
@@ -382,6 +398,13 @@ def _copy_sql(core: QuerySet, keys: list[OrderKey], label_ids: list[int]) -> tup
         _sql_time("s.updated_at"),
         _sql_time("s.resolved_at"),
         _sql_time(started_at_sql("s.id", "s.created_at")),
+        _sql_text("s.sprint"),
+        _sql_text("s.release"),
+        "s.value",
+        "s.reach",
+        "NULLIF(s.impact, '')",
+        "s.confidence",
+        _sql_score(),
     ]
     # Identifiers come from the models and SQL from the compiler; values are parameters.
     sql = f"""COPY (
@@ -416,6 +439,15 @@ def _sql_text(column: str) -> str:
     return (
         f"CASE WHEN ascii({column}) IN ({starts}) THEN '''' || {column}"
         f" ELSE NULLIF({column}, '') END"
+    )
+
+
+def _sql_score() -> str:
+    """The score in exact decimals, rounded half up to two places (as `_score`)."""
+    rice = "s.reach::numeric * NULLIF(s.impact, '')::numeric * s.confidence / 100"
+    return (
+        f"to_char(round(CASE WHEN s.scoring_model = '{ScoringModel.RICE.value}' THEN {rice}"
+        " ELSE s.value::numeric END / NULLIF(s.estimate, 0), 2), 'FM999999999990.00')"
     )
 
 
@@ -552,7 +584,7 @@ class _StoredText(Func):
 
 
 def _python_fields(connection) -> list:
-    """CORE_FIELDS, then started_at, for the ORM writer: on SQLite (storing UTC), times come
+    """CORE_FIELDS (planning's last), then started_at, for the ORM writer: on SQLite (storing UTC), times come
     formatted."""
     fields: list = [lookup for _, lookup in CORE_FIELDS]
     table = connection.ops.quote_name(Issue._meta.db_table)
@@ -601,6 +633,13 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
         created_at,
         updated_at,
         resolved_at,
+        sprint,
+        release,
+        value,
+        reach,
+        impact,
+        confidence,
+        scoring_model,
         started_at,
         label_ids,
     ) in batch:
@@ -634,7 +673,30 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
             time(updated_at),
             time(resolved_at),
             time(started_at),
+            text(sprint),
+            text(release),
+            value,
+            reach,
+            impact or None,
+            confidence,
+            _score(scoring_model, value, reach, impact, confidence, estimate),
         ]
+
+
+def _score(model, value, reach, impact, confidence, estimate) -> str | None:
+    """The score in exact decimals, rounded half up to two places; None if an input is missing
+    (as the COPY's `_sql_score`)."""
+    if not estimate:
+        return None
+    if model == ScoringModel.RICE:
+        if reach is None or not impact or confidence is None:
+            return None
+        score = Decimal(reach) * Decimal(impact) * Decimal(confidence) / 100 / Decimal(estimate)
+    elif value is None:
+        return None
+    else:
+        score = Decimal(value) / Decimal(estimate)
+    return str(score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _text(value: str | None) -> str | None:

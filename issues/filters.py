@@ -10,8 +10,12 @@ import re
 import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, Value, When
+
+from planning import scores
+from planning.models import SprintState
 
 from .models import Issue, Kind, Priority, Project, Source, StatusCategory
 
@@ -25,6 +29,7 @@ ORDERING_FIELDS = (
     ("priority", "priority"),
     ("assignee__username", "assignee"),
     ("estimate", "estimate"),
+    ("score", "score"),  # planning's priority score, annotated when asked for
     ("created_at", "created"),
     ("updated_at", "updated"),
 )
@@ -88,6 +93,19 @@ class IssueFilter(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(
         field_name="status__category", choices=StatusCategory.choices, label="Status category"
     )
+    # The planning app's sprints: the active one, one by id, or none (not in an open sprint).
+    sprint = django_filters.CharFilter(
+        method="filter_sprint",
+        label="Sprint",
+        max_length=20,
+        validators=[
+            RegexValidator(
+                r"^(active|none|[0-9]{1,18})\Z",
+                "Choose “active”, “none” or a sprint's number.",
+                code="invalid_sprint",
+            )
+        ],
+    )
     state = django_filters.ChoiceFilter(
         method="filter_state", choices=[("open", "Open"), ("resolved", "Resolved")], label="State"
     )
@@ -103,6 +121,10 @@ class IssueFilter(django_filters.FilterSet):
         self.project = project
         if queryset is None:
             queryset = Issue.objects.filter(project=project)
+        if data is not None and "score" in str(
+            data.getlist("order") if hasattr(data, "getlist") else data.get("order", "")
+        ):
+            queryset = scores.for_ordering(queryset, project.scoring_model)
         super().__init__(data, queryset, request=request, **kwargs)
         members = project.memberships.select_related("user").order_by("user__username")
         self.filters["assignee"].extra["choices"] = [
@@ -176,6 +198,13 @@ class IssueFilter(django_filters.FilterSet):
 
     def filter_epic(self, queryset: QuerySet, name: str, value: Issue) -> QuerySet:
         return queryset.filter(Q(parent=value) | Q(parent__parent=value))
+
+    def filter_sprint(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "active":
+            return queryset.filter(sprint__state=SprintState.ACTIVE)
+        if value == NOBODY:
+            return queryset.filter(Q(sprint__isnull=True) | Q(sprint__state=SprintState.CLOSED))
+        return queryset.filter(sprint_id=int(value))
 
     def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         closed = StatusCategory.closed()

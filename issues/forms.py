@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from .models import KIND_LEVELS, Issue, Kind, Priority, Project, Source
+from .models import KIND_LEVELS, Confidence, Impact, Issue, Kind, Priority, Project, Source
 
 # The kinds that a parent of each kind may be (the hierarchy is epic › story/task/bug › subtask).
 PARENT_KINDS = {
@@ -22,6 +22,7 @@ PARENT_KINDS = {
 CHILD_KIND = {Kind.EPIC: Kind.STORY, Kind.STORY: Kind.SUBTASK, Kind.TASK: Kind.SUBTASK,
               Kind.BUG: Kind.SUBTASK}  # fmt: skip
 PRIORITY_CHOICES = [(priority.slug, priority.label) for priority in Priority]
+VALUE_CHOICES = [("", "—"), *((str(n), str(n)) for n in range(1, 6))]
 MAX_DESCRIPTION = 50_000
 MAX_COMMENT = 20_000
 BULK_LIMIT = 500
@@ -97,6 +98,22 @@ def issue_fields(project: Project, kind: str) -> dict[str, forms.Field]:
         ),
         "source": forms.ChoiceField(choices=Source.choices, initial=Source.INTERNAL),
         "due_date": forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"})),
+        # Planning: any of the project's sprints and releases (the operation refuses closed
+        # sprints and released versions with a sentence), and the score inputs.
+        "sprint": forms.ModelChoiceField(
+            queryset=project.sprints.all(), required=False, empty_label="No sprint"
+        ),
+        "release": forms.ModelChoiceField(
+            queryset=project.releases.all(), required=False, empty_label="No release"
+        ),
+        "value": forms.TypedChoiceField(
+            choices=VALUE_CHOICES, coerce=int, empty_value=None, required=False
+        ),
+        "reach": forms.IntegerField(min_value=0, max_value=1_000_000_000, required=False),
+        "impact": forms.ChoiceField(choices=[("", "—"), *Impact.choices], required=False),
+        "confidence": forms.TypedChoiceField(
+            choices=[("", "—"), *Confidence.choices], coerce=int, empty_value=None, required=False
+        ),
     }
 
 

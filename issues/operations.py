@@ -435,6 +435,36 @@ def move_issue(
 
 
 @transaction.atomic
+def rank_issue(
+    *,
+    issue: Issue,
+    actor: AbstractBaseUser,
+    after: Issue | None = None,
+    before: Issue | None = None,
+) -> Issue:
+    """Place an issue in the project's order right after `after` (or right before `before`),
+    whatever their statuses: the backlog ranks across columns. Only the moved row is written.
+    """
+    require_role(actor, issue.project, Role.MEMBER)
+    if after is None and before is None:
+        raise ValidationError("Say where the issue goes: after or before another one.")
+    current = _lock(issue)
+
+    def new_rank() -> str | None:
+        after_rank, before_rank = _neighbour_ranks(current, None, after, before)
+        low, high = _gap(current, None, after_rank, before_rank)
+        if (low is None or low < current.rank) and (high is None or current.rank < high):
+            return None  # Already there.
+        return ranking.key_between(low, high)
+
+    _save_with_rank(current, new_rank)
+    if len(current.rank) > ranking.REBALANCE_THRESHOLD:
+        rebalance_ranks(project=current.project)
+        current.refresh_from_db(fields=["rank"])
+    return current
+
+
+@transaction.atomic
 def delete_issue(*, issue: Issue, actor: AbstractBaseUser) -> None:
     """Delete an issue; refused while it has children, so that nothing is lost silently."""
     current = _lock(issue)
@@ -536,32 +566,84 @@ def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def rebalance_ranks(*, project: Project) -> int:
-    """Give the project's issues evenly spaced short keys, keeping their order.
+    """Give the project's issues evenly spaced short keys, keeping their order (_write_ranks)."""
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    ids = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", flat=True))
+    _write_ranks(project, ids)
+    return len(ids)
+
+
+@transaction.atomic
+def reorder_issues(
+    *, project: Project, actor: AbstractBaseUser, issues: list[Issue], reason: str
+) -> int:
+    """Put `issues` in the given order into the places they hold in the project's order (the
+    others keep theirs), and log one event per moved issue saying why (`reason`, for example
+    "ranked by score").
+
+    Each moved issue gets a new key right after the old key of the place it takes (between
+    that key and the next one of the project): new keys never equal a current one, so only the
+    moved rows are written, in batched UPDATEs, without clashing under the unique index.
+    """
+    require_role(actor, project, Role.MEMBER)
+    if any(issue.project_id != project.pk for issue in issues):
+        raise ValidationError("Every issue must belong to this project.", code="foreign_issue")
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    order = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", "rank"))
+    position = {pk: index for index, (pk, _) in enumerate(order)}
+    wanted = list(dict.fromkeys(issue.pk for issue in issues))
+    if any(pk not in position for pk in wanted):
+        raise ValidationError("Some of these issues no longer exist: reload and try again.")
+    slots = sorted(position[pk] for pk in wanted)
+    pairs = []
+    for slot, pk in zip(slots, wanted, strict=True):
+        if order[slot][0] == pk:
+            continue  # Already in its place: it keeps its key.
+        following = order[slot + 1][1] if slot + 1 < len(order) else None
+        pairs.append((pk, ranking.key_between(order[slot][1], following)))
+    if not pairs:
+        return 0
+    _write_rank_pairs(pairs)
+    moved = [pk for pk, _ in pairs]
+    now = timezone.now()
+    Issue.objects.filter(pk__in=moved).update(updated_at=now)
+    IssueEvent.objects.bulk_create(
+        IssueEvent(issue_id=pk, actor=actor, field="rank", new_value=reason, created_at=now)
+        for pk in moved
+    )
+    if any(len(key) > ranking.REBALANCE_THRESHOLD for _, key in pairs):
+        rebalance_ranks(project=project)
+    return len(moved)
+
+
+def _write_ranks(project: Project, ids: list[int]) -> None:
+    """Give the issues `ids` (every issue of the project) evenly spaced keys in that order.
 
     The new keys start with a character no current key starts with, so they cannot collide
-    with old ones under the unique index and one pass is enough; they are written in batches
-    of one UPDATE … FROM a list of (id, rank) pairs, which costs the same per row however big
-    the project is.
+    with old ones under the unique index and one pass is enough.
     """
-    Project.objects.select_for_update().filter(pk=project.pk).first()
     issues = Issue.objects.filter(project=project)
-    ids = list(issues.order_by("rank").values_list("pk", flat=True))
     heads = set(
         issues.annotate(head=Left("rank", 1)).order_by().values_list("head", flat=True).distinct()
     )
     keys = ranking.evenly_spaced(len(ids), skip_heads=heads)
+    _write_rank_pairs(list(zip(ids, keys, strict=False)))
+
+
+def _write_rank_pairs(pairs: list[tuple[int, str]]) -> None:
+    """(id, rank) pairs in batches of one UPDATE … FROM a list of values each, which costs the
+    same per row however big the project is."""
     table = connection.ops.quote_name(Issue._meta.db_table)
-    for start in range(0, len(ids), REBALANCE_BATCH):
-        pairs = list(zip(ids[start : start + REBALANCE_BATCH], keys[start:], strict=False))
-        placeholders = ", ".join(["(%s, %s)"] * len(pairs))
+    for start in range(0, len(pairs), REBALANCE_BATCH):
+        batch = pairs[start : start + REBALANCE_BATCH]
+        placeholders = ", ".join(["(%s, %s)"] * len(batch))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH new_rank (id, rank) AS (VALUES {placeholders}) "  # noqa: S608 (no input)
                 f"UPDATE {table} SET rank = new_rank.rank FROM new_rank "
                 f"WHERE {table}.id = new_rank.id",
-                [value for pair in pairs for value in pair],
+                [value for pair in batch for value in pair],
             )
-    return len(ids)
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -665,12 +747,12 @@ def _last_rank(project: Project) -> str | None:
 
 
 def _neighbour_ranks(
-    issue: Issue, status: Status, after: Issue | None, before: Issue | None
+    issue: Issue, status: Status | None, after: Issue | None, before: Issue | None
 ) -> tuple[str | None, str | None]:
     """The current ranks of the cards the issue is dropped between, checked against the board.
 
-    Neighbours must be other cards of the target column, in order; anything else means the
-    board the person looked at is out of date. Cards that others dropped into the same gap
+    Neighbours must be other cards of the target column (of the project, for `status` None),
+    in order; anything else means the board the person looked at is out of date. Cards that others dropped into the same gap
     meanwhile are no reason to refuse: the card lands right under `after` (or above `before`),
     and every drop is kept.
     """
@@ -698,7 +780,7 @@ def _neighbour_ranks(
             raise stale  # Deleted since the board was drawn.
         if row["project_id"] != issue.project_id:
             raise ValidationError("The neighbouring card is not in this project.", code="neighbour")
-        if row["status_id"] != status.pk:
+        if status is not None and row["status_id"] != status.pk:
             raise stale
         ranks.append(row["rank"])
     after_rank, before_rank = ranks
@@ -708,7 +790,7 @@ def _neighbour_ranks(
 
 
 def _gap(
-    issue: Issue, status: Status, after_rank: str | None, before_rank: str | None
+    issue: Issue, status: Status | None, after_rank: str | None, before_rank: str | None
 ) -> tuple[str | None, str | None]:
     """The two project ranks the moved issue must fall between (None: an open end)."""
     others = Issue.objects.filter(project_id=issue.project_id).exclude(pk=issue.pk)

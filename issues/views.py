@@ -35,6 +35,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from notifications import operations as notifications
 from notifications.views import watch_state
+from planning import scores
 from projects.operations import may_create_projects
 
 from . import operations
@@ -44,6 +45,7 @@ from .forms import (
     BULK_LIMIT,
     CHILD_KIND,
     PRIORITY_CHOICES,
+    VALUE_CHOICES,
     BulkEditForm,
     CommentForm,
     IssueFieldForm,
@@ -53,7 +55,7 @@ from .forms import (
     parent_choices,
 )
 from .markdown import IssueLinker
-from .models import Comment, Issue, Kind, Project, Role, Source, StatusCategory
+from .models import Comment, Confidence, Impact, Issue, Kind, Project, Role, Source, StatusCategory
 from .templatetags.tracker import kind_icon, label_chip, priority_icon, reltime
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -74,6 +76,7 @@ LIST_COLUMNS = [
     ("assignee", "Assignee"),
     (None, "Labels"),
     ("estimate", "Estimate"),
+    ("score", "Score"),
     ("updated", "Updated"),
 ]
 ORDER_NAMES = {name for _, name in ORDERING_FIELDS}
@@ -87,6 +90,13 @@ PANEL_FIELDS = (
     "estimate",
     "source",
     "due_date",
+    # Planning (sprints, releases, scores).
+    "sprint",
+    "release",
+    "value",
+    "reach",
+    "impact",
+    "confidence",
 )
 TEXT_FIELDS = ("title", "description")
 
@@ -354,6 +364,7 @@ def _prepare_rows(project: Project, page, labels: list) -> None:
             "".join(chips.get(label.pk) or label_chip(label) for label in issue.labels.all())
         )
         issue.updated_html = reltime(issue.updated_at)
+        issue.score_info = scores.score(issue, project.scoring_model)
     page.object_list = rows
 
 
@@ -762,6 +773,7 @@ def _issue_queryset(project: Project) -> QuerySet[Issue]:
     return (
         Issue.objects.filter(project=project)
         .select_related("project", "status", "assignee", "reporter", "parent", "parent__parent")
+        .select_related("sprint", "release")  # planning's fields in the side panel
         .prefetch_related("labels")
     )
 
@@ -829,6 +841,13 @@ def _panel_choices(project: Project, issue: Issue, fields) -> dict[str, list]:
         "parent": lambda: (
             parent_choices(project, issue.kind).exclude(pk=issue.pk).only("number", "title")
         ),
+        # Open sprints and unreleased versions, and the issue's own even when closed.
+        "sprint": lambda: project.sprints.filter(
+            Q(state__in=["planned", "active"]) | Q(pk=issue.sprint_id)
+        ).only("name", "state"),
+        "release": lambda: project.releases.filter(
+            Q(state="unreleased") | Q(pk=issue.release_id)
+        ).only("name", "state"),
     }
     return {name: list(loaders[name]()) for name in fields if name in loaders}
 
@@ -865,7 +884,14 @@ def _panel_field(context: dict, name: str) -> dict:
     }
 
 
-STATIC_CHOICES = {"priority": PRIORITY_CHOICES, "kind": Kind.choices, "source": Source.choices}
+STATIC_CHOICES = {
+    "priority": PRIORITY_CHOICES,
+    "kind": Kind.choices,
+    "source": Source.choices,
+    "value": VALUE_CHOICES,
+    "impact": [("", "—"), *Impact.choices],
+    "confidence": [("", "—"), *((str(v), t) for v, t in Confidence.choices)],
+}
 EVENT_VERBS = {"estimate": "the estimate", "due_date": "the due date", "kind": "the kind"}
 
 

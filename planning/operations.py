@@ -22,6 +22,7 @@ from issues import operations as issue_ops
 from issues.models import Issue, Project, Role, StatusCategory
 
 from . import notes as release_notes
+from . import scores
 from .models import PlanningEvent, Release, ReleaseState, Sprint, SprintState
 
 SPRINT_FIELDS = ("name", "goal", "start", "end")
@@ -281,6 +282,43 @@ def delete_release(*, release: Release, actor: AbstractBaseUser) -> None:
 
 
 # Issues --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_issue(
+    *,
+    issue: Issue,
+    actor: AbstractBaseUser,
+    sprint: Sprint | None,
+    after: Issue | None = None,
+    before: Issue | None = None,
+) -> Issue:
+    """Put one issue into a sprint (None: the backlog) and, with a neighbour, at its place in
+    the project's order: a drag on the backlog. Both or nothing."""
+    current = issue
+    # An issue done in a closed sprint and reopened is in the backlog, and stays in that
+    # sprint's history unless it is planned into another one.
+    in_open_sprint = issue.sprint if issue.sprint_id and issue.sprint.is_open else None
+    if in_open_sprint != sprint:
+        current = issue_ops.update_issue(issue=issue, actor=actor, changes={"sprint": sprint})
+    if after is not None or before is not None:
+        current = issue_ops.rank_issue(issue=current, actor=actor, after=after, before=before)
+    return current
+
+
+@transaction.atomic
+def rank_by_score(*, project: Project, actor: AbstractBaseUser, issues: list[Issue]) -> int:
+    """Reorder a selection by score, highest first, in the places the selection holds (unknown
+    scores last, in their old order): one rebalance, one event per moved issue."""
+    ordered = list(
+        scores.by_score(
+            Issue.objects.filter(project=project, pk__in=[issue.pk for issue in issues]),
+            project.scoring_model,
+        ).only("pk", "project_id")
+    )
+    return issue_ops.reorder_issues(
+        project=project, actor=actor, issues=ordered, reason="ranked by score"
+    )
 
 
 def plan_issues(

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from issues.models import Role
 from projects.models import Invitation
 
-from .factories import CommentFactory, IssueFactory
+from .factories import CommentFactory, IssueFactory, ReleaseFactory, SprintFactory
 
 VIEWER, MEMBER, ADMIN = Role.VIEWER, Role.MEMBER, Role.ADMIN
 AUTHOR = "author"  # Only the comment's author (a member here), whatever else their role.
@@ -58,6 +58,21 @@ ROWS = {
     "reports:chart_csv": [("get", VIEWER)],
     "watching:watch": [("post", VIEWER)],
     "watching:mentions": [("get", VIEWER)],
+    "planning:backlog": [("get", VIEWER)],
+    "planning:backlog_rows": [("get", VIEWER)],
+    "planning:backlog_move": [("post", MEMBER)],
+    "planning:backlog_plan": [("post", MEMBER)],
+    "planning:sprint_create": [("post", MEMBER)],
+    "planning:sprint_edit": [("post", MEMBER)],
+    "planning:sprint_start": [("post", MEMBER)],
+    "planning:sprint_complete": [("post", MEMBER)],
+    "planning:sprint_delete": [("post", MEMBER)],
+    "planning:releases": [("get", VIEWER)],
+    "planning:release_create": [("post", MEMBER)],
+    "planning:release": [("get", VIEWER)],
+    "planning:release_notes": [("get", VIEWER)],
+    "planning:release_edit": [("post", MEMBER)],
+    "planning:release_release": [("post", MEMBER)],
 }
 ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
@@ -84,9 +99,16 @@ def test_every_project_url_has_a_row():
     assert project_url_names() == set(ROWS)
 
 
-def url_for(name: str, issue, comment, invitation=None) -> str:
+def url_for(name: str, issue, comment, invitation=None, sprint=None, release=None) -> str:
     kwargs = {"key": issue.project.key}
     project = issue.project
+    if name.startswith("planning:sprint_") and name != "planning:sprint_create":
+        kwargs["sprint_id"] = sprint.pk
+    if name.startswith("planning:release") and name not in {
+        "planning:releases",
+        "planning:release_create",
+    }:
+        kwargs["release_id"] = release.pk
     if name in {"issues:detail", "issues:delete", "issues:comment_add", "watching:watch"}:
         kwargs["number"] = issue.number
     elif name == "issues:field":
@@ -123,6 +145,8 @@ def world(project, admin_user, member, viewer, outsider):
         "admin": admin_user,
         "issue": issue,
         "comment": comment,
+        "sprint": SprintFactory(project=project, name="Sprint 1"),
+        "release": ReleaseFactory(project=project, name="1.0.0"),
     }
 
 
@@ -132,7 +156,14 @@ def test_access(client, world, who, name, method, minimum):
     user = world[who]
     if user is not None:
         client.force_login(user)
-    url = url_for(name, world["issue"], world["comment"], world["invitation"])
+    url = url_for(
+        name,
+        world["issue"],
+        world["comment"],
+        world["invitation"],
+        sprint=world["sprint"],
+        release=world["release"],
+    )
     response = getattr(client, method)(url)
     role = {
         "anonymous": None,

@@ -105,6 +105,9 @@ if not SECRET_KEY:
 INTERNAL_IPS = ["127.0.0.1", "::1"] if DEBUG else []
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The backlog's "Rank by score" and "Move selected" post up to 1,000 issue numbers at once
+# (planning.views.BULK_LIMIT); Django's default refuses more than 1,000 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2500
 
 INSTALLED_APPS = [
     "django.contrib.admin",

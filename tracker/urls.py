@@ -19,4 +19,5 @@ urlpatterns = [
     path("projects/<str:key>/", include("reports.urls")),
     path("projects/<str:key>/", include("notifications.project_urls")),
     path("", include("notifications.urls")),
+    path("projects/<str:key>/", include("planning.urls")),
 ]

@@ -51,6 +51,13 @@ EXPECTED_COLUMNS = [
     "updated_at",
     "resolved_at",
     "started_at",
+    "sprint",
+    "release",
+    "value",
+    "reach",
+    "impact",
+    "confidence",
+    "score",
 ]
 
 
@@ -138,6 +145,8 @@ def test_each_column_holds_the_stored_value(viewer_client, project, member, othe
         "updated_at": "2026-11-28T09:00:00Z",
         "resolved_at": "2026-11-28T09:00:00Z",
         "started_at": "",
+        **dict.fromkeys(["sprint", "release", "value", "reach", "impact", "confidence"], ""),
+        "score": "",
     }
 
 

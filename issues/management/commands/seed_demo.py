@@ -38,6 +38,7 @@ from issues.models import (
 )
 from notifications.models import Notification, NotificationEvent
 from notifications.operations import fan_out
+from planning.demo import seed_planning
 
 PASSWORD = "demo"
 SEED = 20240611
@@ -880,6 +881,7 @@ def seed_web(users: dict) -> bool:
         operations.update_issue(issue=by_title[title], actor=users["demo"], changes={name: value})
     backdate(project)
     seed_notifications(project, began)
+    seed_planning(project, users)  # sprints and releases, on top of that history
     return True
 
 
