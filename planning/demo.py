@@ -2,8 +2,8 @@
 
 Two closed two-week sprints, an active one, a planned one; a released version with its notes
 and an unreleased one; value scores on part of the backlog. Everything goes through the
-operations, then the history is moved back in time to match the sprints' dates, so that
-burndown and velocity read like a team's last six weeks.
+operations; the sprints and the release are then put at their dates (the issues' events are
+spread over the past weeks by seed_demo's backdate, like the rest of the demo's history).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime
 import random
 
-from django.db.models import Max
 from django.utils import timezone
 
 from issues import operations as issue_ops
-from issues.models import Issue, IssueEvent, Kind, Project, StatusCategory
+from issues.models import Issue, Kind, Project, StatusCategory
 
 from . import operations
 from .models import PlanningEvent, Sprint
@@ -98,48 +97,29 @@ def seed_planning(project: Project, users: dict) -> None:
     operations.release_version(
         release=released, actor=actor, release_date=windows[0][1] + datetime.timedelta(days=1)
     )
-    _backdate(project, sprints, released, rng)
+    _backdate(sprints, released)
 
 
-def _backdate(project: Project, sprints: list[Sprint], released, rng: random.Random) -> None:
-    """Move the planning history into the sprints' windows: issues are planned the morning a
-    sprint starts, finished inside it, and the sprint closes on its last evening."""
+def _backdate(sprints: list[Sprint], released) -> None:
+    """Put the sprints and the release at their dates (the issues' own events are spread over
+    the past weeks by seed_demo's backdate, which runs after this)."""
     tz = timezone.get_current_timezone()
 
     def at(day: datetime.date, hour: int) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
 
     for sprint in sprints:
-        start, end = at(sprint.start, 9), at(sprint.end, 17)
         sprint.refresh_from_db()
+        start, end = at(sprint.start, 9), at(sprint.end, 17)
         sprint.started_at = start
         if sprint.completed_at:
             sprint.completed_at = end
         sprint.save(update_fields=["started_at", "completed_at"])
-        IssueEvent.objects.filter(field="sprint", new_sprint=sprint).update(
-            created_at=start - datetime.timedelta(minutes=30)
-        )
-        IssueEvent.objects.filter(field="sprint", old_sprint=sprint, new_sprint=None).update(
-            created_at=end
-        )
-        PlanningEvent.objects.filter(sprint=sprint, action="created").update(
-            created_at=start - datetime.timedelta(days=1)
-        )
-        PlanningEvent.objects.filter(sprint=sprint, action="started").update(created_at=start)
-        PlanningEvent.objects.filter(sprint=sprint, action="completed").update(created_at=end)
-        if not sprint.completed_at:
-            continue
-        # Work done in a closed sprint was finished inside it.
-        for issue in sprint.issues.filter(status__category=StatusCategory.DONE):
-            finished = start + (end - start) * rng.uniform(0.2, 0.95)
-            last = issue.events.filter(field="status").aggregate(last=Max("id"))["last"]
-            if last is not None:
-                IssueEvent.objects.filter(pk=last).update(created_at=finished)
-            Issue.objects.filter(pk=issue.pk).update(resolved_at=finished, updated_at=finished)
+        events = PlanningEvent.objects.filter(sprint=sprint)
+        events.filter(action="created").update(created_at=start - datetime.timedelta(days=1))
+        events.filter(action="started").update(created_at=start)
+        events.filter(action="completed").update(created_at=end)
     released.refresh_from_db()
     release_time = at(released.release_date, 11)
     type(released).objects.filter(pk=released.pk).update(released_at=release_time)
     PlanningEvent.objects.filter(release=released).update(created_at=release_time)
-    IssueEvent.objects.filter(issue__project=project, field="release").update(
-        created_at=at(sprints[0].start, 10)
-    )

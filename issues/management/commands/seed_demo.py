@@ -879,9 +879,9 @@ def seed_web(users: dict) -> bool:
         elif name == "labels":
             value = [labels[label] for label in value]
         operations.update_issue(issue=by_title[title], actor=users["demo"], changes={name: value})
+    seed_planning(project, users)  # sprints and releases: their events are history too
     backdate(project)
     seed_notifications(project, began)
-    seed_planning(project, users)  # sprints and releases, on top of that history
     return True
 
 
