@@ -1,6 +1,7 @@
 """The backlog page: sections, moves, sprints from the browser's side (HTTP)."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -89,11 +90,8 @@ def test_the_backlog_shows_its_first_page_and_loads_the_rest(logged_in, project,
     rest = logged_in.get(url("backlog_rows"), {"offset": queries.PAGE_SIZE})
 
     assert len(first.context["sections"][-1].rows) == queries.PAGE_SIZE
-    rows = [line for line in rest.content.decode().split("\n") if 'class="backlog-row"' in line]
-    assert rows == [
-        f'<li class="backlog-row" id="row-{i.number}" data-number="{i.number}">'
-        for i in issues[-3:]
-    ]
+    rows = re.findall(r'<li class="backlog-row" id="row-(\d+)"', rest.content.decode())
+    assert rows == [str(i.number) for i in issues[-3:]]
 
 
 def test_backlog_queries_do_not_grow_with_the_issues(
