@@ -5,7 +5,7 @@ it shows has changed costs a few small queries. The key holds everything the HTM
 the project, the user (id, names, role, staff flags), the normalised query string, the kind of
 request (page, HTMX fragment, history restore), and a content version made of the issue
 fingerprint the live poll uses (count + latest change), the statuses, the labels, the members
-and the projects of the top bar's switcher. Any change to one of them is a new key; stale
+and the projects of the top bar's switcher (and planning's active sprint, named in the toolbar). Any change to one of them is a new key; stale
 entries are never read again and age out of the cache.
 
 The HTML embeds CSRF tokens, which differ per browser: it is rendered and stored with a
@@ -17,6 +17,7 @@ A process-local cache (LocMemCache) is enough: a miss only renders; processes st
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from django.middleware.csrf import get_token
 
 from issues.models import Issue, Label, Membership, Project, Status
 from notifications.inbox import unread_count
+from planning.models import Sprint, SprintState
 
 # Bump when what the board renders changes shape in a way the key does not see (a shared
 # cache that outlives a deploy).
@@ -104,6 +106,7 @@ class Content:
     version: str
     labels: list[Label]
     nav_projects: list[Project]
+    active_sprint: Sprint | None = None  # planning's, named in the toolbar
 
 
 def content(project: Project, user) -> Content:
@@ -113,6 +116,7 @@ def content(project: Project, user) -> Content:
     issue, status, label = Issue._meta.db_table, Status._meta.db_table, Label._meta.db_table
     membership, project_table = Membership._meta.db_table, Project._meta.db_table
     users = get_user_model()._meta.db_table
+    sprint, end = Sprint._meta.db_table, connection.ops.quote_name("end")
     if user.is_superuser:
         visible, visible_params = "", []
     else:
@@ -133,11 +137,14 @@ def content(project: Project, user) -> Content:
         SELECT 'm', '', m.user_id, m.role, u.username, u.first_name, u.last_name, NULL, NULL
           FROM {membership} m JOIN {users} u ON u.id = m.user_id WHERE m.project_id = %s
         UNION ALL
+        SELECT 'r', '', id, name, CAST(start AS TEXT), CAST({end} AS TEXT), NULL, NULL, NULL
+          FROM {sprint} WHERE project_id = %s AND state = 'active'
+        UNION ALL
         SELECT 'p', "key", id, "key", name, NULL, NULL, NULL, NULL FROM {project_table} {visible}
         ORDER BY 1, 2, 3
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk] * 4 + visible_params)
+        cursor.execute(sql, [project.pk] * 5 + visible_params)
         rows = cursor.fetchall()
     labels = [
         Label(pk=pk, project_id=project.pk, name=name, color=color, description=description)
@@ -147,8 +154,20 @@ def content(project: Project, user) -> Content:
     nav_projects = [
         Project(pk=pk, key=key, name=name) for kind, _, pk, key, name, *_ in rows if kind == "p"
     ]
+    active = [
+        Sprint(
+            pk=pk,
+            project_id=project.pk,
+            name=name,
+            start=datetime.date.fromisoformat(start[:10]),
+            end=datetime.date.fromisoformat(end[:10]),
+            state=SprintState.ACTIVE,
+        )
+        for kind, _, pk, name, start, end, *_ in rows
+        if kind == "r"
+    ]
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return Content(digest, labels, nav_projects)
+    return Content(digest, labels, nav_projects, active[0] if active else None)
 
 
 def get(request: HttpRequest, key: str) -> tuple[str, int, str] | None:

@@ -29,6 +29,7 @@ from issues.access import project_for
 from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 from notifications.inbox import with_unread_count
+from planning.models import Sprint, SprintState
 
 from . import cache as board_cache
 from .board import (
@@ -112,6 +113,12 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     if data:
         context["nav_projects"] = data.nav_projects
         context["csrf_token"] = board_cache.csrf_placeholder()
+    if whole_page:
+        context["active_sprint"] = (
+            data.active_sprint
+            if data
+            else Sprint.objects.filter(project=project, state=SprintState.ACTIVE).first()
+        )
     template = "boards/board.html" if whole_page else "boards/board.html#board"
     html = render_to_string(template, context, request=request)
     if key:
