@@ -40,8 +40,9 @@ def test_a_viewer_sees_every_chart(client, project, viewer, history):
 # Session and user, project and role, statuses, the filter's choices, one per query of
 # reports.queries (cumulative flow, done issues and their titles, created/resolved, aging,
 # sources, bugs), and the sprints of the burndown and velocity (with sprints: one more for the
-# burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS).
-QUERIES = 17
+# burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS), and the top
+# bar's unread count.
+QUERIES = 18
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
