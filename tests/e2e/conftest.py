@@ -81,3 +81,11 @@ def login(page):
         return page
 
     return do_login
+
+
+@pytest.fixture
+def axe():
+    """axe(page): fail on any serious or critical axe-core violation, light and dark."""
+    from .accessibility import assert_accessible
+
+    return assert_accessible

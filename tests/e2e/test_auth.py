@@ -22,7 +22,7 @@ def test_user_logs_in_sees_projects_and_logs_out(page, login, db):
     expect(card).to_contain_text("WEB")
     expect(card).to_contain_text("0 open issues")
 
-    page.get_by_label(re.compile("Account menu")).click()
+    page.locator("summary", has_text="Account menu").click()
     expect(page.get_by_text("@alice")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
@@ -58,7 +58,7 @@ def test_project_switcher_lists_the_users_projects(page, login, db):
     login(user)
 
     switcher = page.locator(".project-switcher")
-    switcher.get_by_label("Switch project").click()
+    switcher.locator("summary", has_text="Switch project").click()
     switcher.get_by_role("link", name="MOB Mobile app").click()
 
     expect(page).to_have_url(re.compile(r"/projects/MOB/board/$"))
