@@ -31,7 +31,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
-from issues.models import Issue, Label, Membership, Project, Status
+from issues.models import Issue, Label, Membership, Project, Status, Transition
 from notifications.inbox import unread_count
 from planning.models import Sprint, SprintState
 
@@ -111,10 +111,11 @@ class Content:
 
 def content(project: Project, user) -> Content:
     """One query (UNION ALL) for what the board shows besides the request: issues (count +
-    latest change), statuses, labels, members (names in the assignee filter and on cards) and
-    the top bar's projects."""
+    latest change), statuses, labels, members (names in the assignee filter and on cards), the
+    workflow's transitions (the moves its menu offers) and the top bar's projects."""
     issue, status, label = Issue._meta.db_table, Status._meta.db_table, Label._meta.db_table
     membership, project_table = Membership._meta.db_table, Project._meta.db_table
+    transition = Transition._meta.db_table
     users = get_user_model()._meta.db_table
     sprint, end = Sprint._meta.db_table, connection.ops.quote_name("end")
     if user.is_superuser:
@@ -140,11 +141,14 @@ def content(project: Project, user) -> Content:
         SELECT 'r', '', id, name, CAST(start AS TEXT), CAST({end} AS TEXT), NULL, NULL, NULL
           FROM {sprint} WHERE project_id = %s AND state = 'active'
         UNION ALL
+        SELECT 't', '', from_status_id, CAST(to_status_id AS TEXT), NULL, NULL, NULL, NULL, NULL
+          FROM {transition} WHERE project_id = %s
+        UNION ALL
         SELECT 'p', "key", id, "key", name, NULL, NULL, NULL, NULL FROM {project_table} {visible}
         ORDER BY 1, 2, 3
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk] * 5 + visible_params)
+        cursor.execute(sql, [project.pk] * 6 + visible_params)
         rows = cursor.fetchall()
     labels = [
         Label(pk=pk, project_id=project.pk, name=name, color=color, description=description)

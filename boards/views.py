@@ -15,11 +15,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -28,6 +27,7 @@ from issues import operations
 from issues.access import project_for
 from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
+from issues.workflow import allowed_moves, as_data, refusal_note, split_targets
 from notifications.inbox import with_unread_count
 from planning.models import Sprint, SprintState
 
@@ -166,8 +166,37 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
         "list_url": reverse("issues:list", args=[project.key]),
         "query": urlsplit(_board_path(project, request.GET)).query,
     }
-    context["column"].move_buttons = move_buttons(statuses)[status.pk]
     return render(request, "boards/board.html#more", context)
+
+
+@require_GET
+@login_required_htmx
+def move_form(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """A card's "Move to…" choices as a page: where the card's ⋯ link leads without
+    JavaScript (with it, the board opens its shared menu). It posts to `move` like the menu,
+    and offers only the moves the workflow allows from the card's status."""
+    project = project_for(request, key)
+    if not project.can_edit:
+        raise PermissionDenied(f"You need the member role in {project.key} to move cards.")
+    issue = _issue_or_404(project, number)
+    statuses = list(project.statuses.order_by("position", "pk"))
+    offered, refused = split_targets(allowed_moves(project), issue.status, statuses)
+    column = Issue.objects.filter(project=project, status=issue.status)
+    above = column.filter(rank__lt=issue.rank).order_by("-rank").values_list("number", flat=True)
+    below = column.filter(rank__gt=issue.rank).order_by("rank").values_list("number", flat=True)
+    context = {
+        "project": project,
+        "issue": issue,
+        "offered": offered,
+        "refused": refused,
+        "refusal": refusal_note(issue.status, refused) if refused else "",
+        "above": above.first(),
+        "below": below.first(),
+        "move_action": _move_action(project, request.GET),
+        "board_path": _board_path(project, request.GET),
+        "nav_section": "board",
+    }
+    return render(request, "boards/move.html", context)
 
 
 @require_POST
@@ -231,17 +260,17 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
             only={old_status.pk, status.pk},
             statuses=statuses,
         )
-        buttons = move_buttons(statuses)
-        columns = {}
-        for header in statuses:
-            if header.pk in (old_status.pk, status.pk):
-                columns[header.pk] = Column(header)
-                columns[header.pk].move_buttons = buttons[header.pk]
+        columns = {
+            header.pk: Column(header)
+            for header in statuses
+            if header.pk in (old_status.pk, status.pk)
+        }
         context = {
             "project": project,
             "headers": list(columns.values()),
             "placed_cards": [(card, columns[card.status_id]) for card in cards],
             "move_action": _move_action(project, params),
+            "query": urlsplit(_board_path(project, params)).query,
             "announcement": message,
         }
         response = render(request, "boards/board.html#placed", context)
@@ -315,12 +344,12 @@ def add(request: HttpRequest, key: str) -> HttpResponse:
     )
     issue.below = None
     column = Column(next(s for s in statuses if s.pk == status.pk), [issue])
-    column.move_buttons = move_buttons(statuses)[status.pk]
     context = {
         "project": project,
         "card": issue,
         "column": column,
         "move_action": _move_action(project, params),
+        "query": urlsplit(_board_path(project, params)).query,
         "announcement": message,
     }
     response = render(request, "boards/board.html#added", context)
@@ -391,6 +420,9 @@ def board_context(
         project, filterset, show=show, group=group, with_epics=toolbar, labels=labels
     )
     context = _render_context(request, project, params, board_data)
+    if toolbar and project.can_edit:
+        # The shared "Move to…" menu (outside the board's body) offers the allowed moves.
+        context["transitions"] = as_data(allowed_moves(project))
     context["errors"] = errors
     context["filterset"] = filterset
     context["filter_menus"] = filter_menus(board_data, params)
@@ -400,9 +432,6 @@ def board_context(
 def _render_context(
     request: HttpRequest, project: Project, params: QueryDict, board_data: Board
 ) -> dict:
-    buttons = move_buttons(board_data.statuses)
-    for column in board_data.columns:
-        column.move_buttons = buttons[column.status.pk]
     show, group, _ = board_options(params)
     board_path = _board_path(project, params)
     query = urlsplit(board_path).query
@@ -467,21 +496,6 @@ def filter_menus(board_data: Board, params: QueryDict) -> list[dict]:
     ]
 
 
-def move_buttons(statuses) -> dict[int, str]:
-    """The "Move to…" menu's column buttons for each column: the same for every card in a
-    column, so they are built once per column instead of once per card."""
-    statuses = list(statuses)
-    return {
-        current.pk: format_html_join(
-            "",
-            '<button name="status" value="{}"><span class="status-dot" style="--dot:{}"></span>'
-            "{}</button>",
-            ((s.pk, s.color, s.name) for s in statuses if s.pk != current.pk),
-        )
-        for current in statuses
-    }
-
-
 def _board_path(project: Project, params: QueryDict) -> str:
     """This project's board with the filters and options of `params` (where a form post goes
     back to: never another URL)."""
@@ -542,6 +556,14 @@ def _move_issues(project: Project, data: QueryDict) -> tuple[Issue, Issue | None
     for each in found.values():
         each.project = project
     return issue, neighbours[0], neighbours[1]
+
+
+def _issue_or_404(project: Project, number: int) -> Issue:
+    issue = Issue.objects.filter(project=project, number=number).select_related("status").first()
+    if issue is None:
+        raise Http404(f"{project.key}-{number} does not exist.")
+    issue.project = project
+    return issue
 
 
 def _status(project: Project, value: str | None, statuses: list[Status] | None = None) -> Status:

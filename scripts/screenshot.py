@@ -3,8 +3,9 @@
 
 Starts its own development server on a free port with a throwaway SQLite database (migrate +
 seed_demo), logs in as demo/demo and saves login.png, projects.png, board.png and reports.png
-(reports-dark.png with --color-scheme dark) (1440x900) in docs/screenshots/. Usage: `make
-screenshot` or `python scripts/screenshot.py [--out DIR] [--color-scheme dark]`.
+(reports-dark.png with --color-scheme dark) (1440x900), and board-phone.png (390x844) in
+docs/screenshots/. Usage: `make screenshot` or `python scripts/screenshot.py [--out DIR]
+[--color-scheme dark]`.
 """
 
 import argparse
@@ -26,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 def free_port() -> int:
@@ -86,6 +88,7 @@ def take_screenshots(base_url: str, out: Path, color_scheme: str) -> list[Path]:
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
         page.goto("/")
         shoot("projects")
+        context_state = context.storage_state()
         response = page.goto("/projects/WEB/board/")
         if response is None or response.status != 200:
             raise SystemExit("The WEB board did not load: does seed_demo create project WEB?")
@@ -96,6 +99,20 @@ def take_screenshots(base_url: str, out: Path, color_scheme: str) -> list[Path]:
             raise SystemExit("The WEB reports page did not load.")
         shoot("reports" if color_scheme == "light" else f"reports-{color_scheme}")
         context.close()
+        # The same board on a phone (390 x 844), logged in through the same cookies.
+        phone = browser.new_context(
+            base_url=base_url,
+            viewport=PHONE,
+            color_scheme=color_scheme,
+            locale="en-US",
+            storage_state=context_state,
+            has_touch=True,
+            is_mobile=True,
+        )
+        page = phone.new_page()
+        page.goto("/projects/WEB/board/")
+        shoot("board-phone")
+        phone.close()
         browser.close()
     return saved
 

@@ -22,6 +22,7 @@ ROWS = {
     "boards:column": [("get", VIEWER)],
     "boards:move": [("post", MEMBER)],
     "boards:add": [("post", MEMBER)],
+    "boards:move_form": [("get", MEMBER)],
     "issues:list": [("get", VIEWER)],
     "issues:export": [("get", VIEWER)],
     "issues:create": [("get", MEMBER), ("post", MEMBER)],
@@ -109,7 +110,13 @@ def url_for(name: str, issue, comment, invitation=None, sprint=None, release=Non
         "planning:release_create",
     }:
         kwargs["release_id"] = release.pk
-    if name in {"issues:detail", "issues:delete", "issues:comment_add", "watching:watch"}:
+    if name in {
+        "issues:detail",
+        "issues:delete",
+        "issues:comment_add",
+        "watching:watch",
+        "boards:move_form",
+    }:
         kwargs["number"] = issue.number
     elif name == "issues:field":
         kwargs.update(number=issue.number, field="priority")

@@ -6,6 +6,8 @@ of them, and as a fragment they took most of the page's time (about 280 µs a ca
 `escape`; the rest is numbers, validated keys and constant markup.
 """
 
+import json
+
 from django import template
 from django.urls import reverse
 from django.utils.html import escape
@@ -63,6 +65,12 @@ URL_NUMBER = "987654321"
 
 
 @register.filter
+def json_attr(value) -> str:
+    """A value as JSON for a data-* attribute (autoescaping quotes it); None is {}."""
+    return json.dumps(value if value is not None else {}, separators=(",", ":"))
+
+
+@register.filter
 def avatar_hue(user_id: int | None) -> int:
     """A stable hue per person, so that avatars on a board tell people apart at a glance."""
     return ((user_id or 0) * 137) % 360
@@ -71,14 +79,15 @@ def avatar_hue(user_id: int | None) -> int:
 @register.simple_tag(takes_context=True)
 def board_card(context, card, oob: bool = False) -> SafeString:
     """One card: key, title, kind, priority, labels, assignee, epic, progress, points, and
-    (for members) its "Move to…" form, which works without JavaScript. With `oob`, it
+    (for members) its "Move to…" button. With `oob`, it
     replaces the card of the same id wherever the browser shows it (an out-of-band swap)."""
     cache = context.render_context.setdefault("board_card", {})
     project = context["project"]
     if not cache:
-        cache["csrf"] = escape(str(context.get("csrf_token", "")))
         cache["url"] = reverse("issues:detail", args=[project.key, URL_NUMBER])
-        cache["action"] = escape(context["move_action"])
+        move_page = reverse("boards:move_form", args=[project.key, URL_NUMBER])
+        query = context.get("query") or ""
+        cache["move_page"] = escape(f"{move_page}?{query}" if query else move_page)
         cache["labels"] = {}
     number = card.number
     key = f"{project.key}-{number}"
@@ -96,7 +105,7 @@ def board_card(context, card, oob: bool = False) -> SafeString:
             f'title="{escape(display_name(card.assignee))}">{escape(initials(card.assignee))}</span>'
         )
     if project.can_edit:
-        html.append(_move_menu(context, cache, card, key))
+        html.append(_move_link(cache, number, key))
     html.append(
         f'</span></div><a class="card-title" href="{cache["url"].replace(URL_NUMBER, str(number))}">'
         f"{title}</a>"
@@ -131,25 +140,14 @@ def board_card(context, card, oob: bool = False) -> SafeString:
     return mark_safe("".join(html))  # noqa: S308 - user text escaped above
 
 
-def _move_menu(context, cache, card, key: str) -> str:
-    """A <details> menu with a real form: a button per column, and "Move up/down" (without
-    `status`, which then stays the card's column)."""
-    reorder = []
-    if getattr(card, "above", None):
-        reorder.append(("before", card.above, "Move up"))
-    if getattr(card, "below", None):
-        reorder.append(("after", card.below, "Move down"))
-    buttons = [context["column"].move_buttons]
-    for index, (name, number, text) in enumerate(reorder):
-        css = ' class="menu-separated"' if index == 0 else ""
-        buttons.append(f'<button{css} name="{name}" value="{number}">{text}</button>')
+def _move_link(cache, number: int, key: str) -> str:
+    """The card's "Move to…" button: a link to the card's move page (which works without
+    JavaScript); board.js opens the board's one shared menu instead. One form per board, not
+    one per card: a card's HTML stays small (issue 17)."""
+    href = cache["move_page"].replace(URL_NUMBER, str(number))
     return (
-        '<details class="menu card-menu"><summary class="card-menu-button" title="Move to…">'
-        f'<span class="visually-hidden">Move {key} to…</span>{MENU_ICON}</summary>'
-        f'<form class="menu-list menu-right move-form" method="post" action="{cache["action"]}">'
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{cache["csrf"]}">'
-        f'<input type="hidden" name="issue" value="{card.number}">'
-        f'<p class="menu-heading">Move {key} to</p>{"".join(buttons)}</form></details>'
+        f'<a class="card-menu-button" href="{href}" title="Move to…" aria-haspopup="true">'
+        f'<span class="visually-hidden">Move {key} to…</span>{MENU_ICON}</a>'
     )
 
 

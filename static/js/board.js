@@ -6,6 +6,8 @@
   var board = document.getElementById("board");
   if (!board || !window.htmx) return;
 
+  document.documentElement.classList.add("js"); // phones: the filters fold behind a button
+
   var moveUrl = board.dataset.moveUrl;
   var canEdit = board.dataset.canEdit === "true";
   var pollInterval = parseInt(board.dataset.pollInterval, 10) || 10000;
@@ -48,6 +50,7 @@
     dragging = false;
     lastDrop = Date.now();
     board.classList.remove("is-dragging");
+    markRefusing(null);
     var card = event.item;
     if (event.from === event.to && event.oldIndex === event.newIndex) return;
     var values = { issue: card.dataset.number, status: event.to.dataset.status };
@@ -67,7 +70,7 @@
     Sortable.create(list, {
       group: "lane-" + (list.dataset.lane || ""), // swimlanes: columns of one lane only
       draggable: ".card",
-      filter: ".card-menu",
+      filter: ".card-menu-button",
       preventOnFilter: false,
       forceFallback: true, // pointer events everywhere: mouse, touch and test drivers alike
       fallbackTolerance: 4, // a click that wobbles stays a click
@@ -79,9 +82,11 @@
       dragClass: "card-drag",
       scroll: true,
       bubbleScroll: true,
-      onStart: function () {
+      onStart: function (event) {
         dragging = true;
         stopPoll();
+        closeMenu(false);
+        markRefusing(event.from.dataset.status);
         board.classList.add("is-dragging");
       },
       onEnd: onDragEnd
@@ -108,22 +113,141 @@
     }
   }, true);
 
-  // The "Move to…" form, from the keyboard or the mouse: the same request as a drag.
+  // The "Move to…" menu: one per board, opened at a card's ⋯ (a link to the card's move page
+  // without JavaScript). It offers only the moves the workflow allows from the card's column.
+  var menu = document.getElementById("move-menu");
+  var menuFor = null; // the number of the card the menu is open for
+  var transitions = {};
+  try { transitions = JSON.parse((menu && menu.dataset.transitions) || "{}"); } catch (error) { transitions = {}; }
+
+  function allows(from, to) {
+    var targets = transitions[from];
+    return String(from) === String(to) || !targets || targets.indexOf(Number(to)) !== -1;
+  }
+
+  function menuButtonOf(number) {
+    return document.querySelector("#card-" + number + " .card-menu-button");
+  }
+
+  function placeMenu(button) {
+    var rect = button.getBoundingClientRect();
+    var width = menu.offsetWidth, height = menu.offsetHeight;
+    var left = Math.max(8, Math.min(rect.right - width, window.innerWidth - width - 8));
+    var top = rect.bottom + 4;
+    if (top + height > window.innerHeight - 8) top = Math.max(8, rect.top - height - 4);
+    menu.style.left = left + "px";
+    menu.style.top = top + "px";
+  }
+
+  function openMenu(button) {
+    var card = button.closest(".card");
+    var from = card.closest(".card-list").dataset.status;
+    var form = menu.querySelector("form");
+    form.elements.issue.value = card.dataset.number;
+    menu.querySelector(".menu-heading").textContent = "Move " + card.querySelector(".card-key").textContent + " to";
+    var refused = [], fromName = "";
+    form.querySelectorAll("button[name=status]").forEach(function (choice) {
+      if (choice.value === from) fromName = choice.dataset.statusName;
+      var offered = choice.value !== from && allows(from, choice.value);
+      choice.hidden = !offered;
+      if (!offered && choice.value !== from) refused.push("“" + choice.dataset.statusName + "”");
+    });
+    var note = menu.querySelector(".menu-note");
+    note.hidden = !refused.length;
+    note.textContent = refused.length ? "Not allowed from “" + fromName + "”: " + refused.join(", ") : "";
+    note.title = refused.length ? "The workflow does not allow moving from “" + fromName + "” to " + refused.join(", ") + "." : "";
+    var above = neighbour(card, "previousElementSibling"), below = neighbour(card, "nextElementSibling");
+    var up = form.querySelector("[data-reorder=up]"), down = form.querySelector("[data-reorder=down]");
+    up.hidden = !above;
+    up.value = above ? above.dataset.number : "";
+    down.hidden = !below;
+    down.value = below ? below.dataset.number : "";
+    up.classList.toggle("menu-separated", Boolean(above));
+    down.classList.toggle("menu-separated", !above);
+    closeMenu(false);
+    menu.hidden = false;
+    menuFor = card.dataset.number;
+    button.setAttribute("aria-expanded", "true");
+    placeMenu(button);
+    var first = form.querySelector("button:not([hidden])");
+    if (first) first.focus();
+  }
+
+  function closeMenu(returnFocus) {
+    if (!menu || menu.hidden) return;
+    menu.hidden = true;
+    var button = menuFor && menuButtonOf(menuFor);
+    menuFor = null;
+    if (button) {
+      button.removeAttribute("aria-expanded");
+      if (returnFocus) button.focus();
+    }
+  }
+
+  if (menu) {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest(".card-menu-button");
+      if (button && board.contains(button)) {
+        event.preventDefault();
+        if (menuFor === button.closest(".card").dataset.number) closeMenu(true);
+        else openMenu(button);
+        return;
+      }
+      if (!menu.contains(event.target)) closeMenu(false);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (menu.hidden) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeMenu(true);
+      } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && menu.contains(event.target)) {
+        event.preventDefault();
+        var choices = Array.prototype.slice.call(menu.querySelectorAll("button:not([hidden])"));
+        var at = choices.indexOf(event.target) + (event.key === "ArrowDown" ? 1 : -1);
+        choices[(at + choices.length) % choices.length].focus();
+      } else if (event.key === "Tab" && menu.contains(event.target)) {
+        var all = menu.querySelectorAll("button:not([hidden])");
+        var edge = event.shiftKey ? all[0] : all[all.length - 1];
+        if (event.target === edge) { event.preventDefault(); closeMenu(true); }
+      }
+    });
+    // The menu is placed at its ⋯: a scroll or a resize would leave it floating elsewhere.
+    document.addEventListener("scroll", function (event) {
+      if (!menu.contains(event.target)) closeMenu(false);
+    }, true);
+    window.addEventListener("resize", function () { closeMenu(false); });
+  }
+
+  // The menu's form, from the keyboard or the mouse: the same request as a drag.
   document.addEventListener("submit", function (event) {
     var form = event.target.closest(".move-form");
-    if (!form || !board.contains(form)) return;
+    if (!form || !menu || !menu.contains(form)) return;
     event.preventDefault();
     if (pending) return;
-    var card = form.closest(".card");
+    var card = document.getElementById("card-" + form.elements.issue.value);
+    closeMenu(false);
+    if (!card) return;
     var values = {};
     new FormData(form, event.submitter).forEach(function (value, name) { values[name] = value; });
     var list = card.closest(".card-list");
     var lane = list.dataset.lane ? "-" + list.dataset.lane : "";
     var target = values.status ? document.getElementById("cards-" + values.status + lane) : list;
     loadedCounts(values, [list, target]);
-    form.closest("details").removeAttribute("open");
     sendMove(values, { card: card, focus: card.dataset.number });
   });
+
+  // While a card is dragged, the columns that would refuse it are dimmed.
+  function markRefusing(from) {
+    board.querySelectorAll(".card-list[data-status]").forEach(function (list) {
+      var cell = list.closest(".column, .lane-cell") || list;
+      cell.classList.toggle("is-refusing", from !== null && !allows(from, list.dataset.status));
+    });
+    board.querySelectorAll(".lane-column-head").forEach(function (head, index) {
+      var first = board.querySelectorAll(".lane-cells")[0];
+      var list = first && first.children[index] && first.children[index].querySelector(".card-list");
+      head.classList.toggle("is-refusing", Boolean(list) && from !== null && !allows(from, list.dataset.status));
+    });
+  }
 
   // Changes sent from this board carry the version it shows; the answer hands back the new one
   // when nothing else had changed (else the next poll brings the board up to date).
@@ -190,6 +314,14 @@
 
   // Filters --------------------------------------------------------------------------------
 
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".filters-toggle");
+    if (!toggle) return;
+    var open = toggle.closest(".board-toolbar").classList.toggle("filters-open");
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) document.getElementById("filter-q").focus();
+  });
+
   // Leave empty fields out of the URL that is pushed to the history: ?assignee=me, not ?q=&….
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
@@ -219,20 +351,118 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
-    // A poll that answers while a card is being dragged or moved waits for the next round.
-    if (event.detail.requestConfig.elt === poller && (dragging || pending)) {
+    if (event.detail.requestConfig.elt !== poller || event.detail.xhr.status !== 200) return;
+    // A poll that answers while a card is being dragged or moved waits for the next round;
+    // else it is merged into the board, and replaces it only when its shape changed.
+    if (dragging || pending) {
       event.detail.shouldSwap = false;
+    } else if (mergeBoard(event.detail.serverResponse)) {
+      event.detail.shouldSwap = false;
+    } else {
+      var active = document.activeElement;
+      if (active && body().contains(active) && active.matches("input, textarea")) event.detail.shouldSwap = false;
     }
   });
 
   // Live board -----------------------------------------------------------------------------
 
   function busy() {
+    return !body() || dragging || Boolean(pending);
+  }
+
+  // A card as the server would send it: without the marks this script adds.
+  function plain(card) {
+    var copy = card.cloneNode(true);
+    copy.classList.remove("is-changed");
+    var button = copy.querySelector(".card-menu-button");
+    if (button) button.removeAttribute("aria-expanded");
+    return copy.outerHTML;
+  }
+
+  function shape(root) {
+    var parts = [root.className];
+    root.querySelectorAll(".card-list, .column, .lane, .board-errors, .board-empty, .board-summary").forEach(function (part) {
+      parts.push(part.id || part.className);
+    });
+    return parts.join("|");
+  }
+
+  function flash(node) {
+    node.classList.add("is-changed");
+    setTimeout(function () { node.classList.remove("is-changed"); }, 2600);
+  }
+
+  // One column's (or swimlane cell's) cards: unchanged ones stay as they are (with the pages
+  // "Show more" loaded and the list's scroll); changed or new ones come in highlighted.
+  function mergeList(list, next) {
+    var fresh = Array.prototype.filter.call(next.children, function (node) { return node.classList.contains("card"); });
+    var shown = Array.prototype.filter.call(list.children, function (node) { return node.classList.contains("card"); });
+    var more = document.getElementById(list.id.replace("cards-", "more-"));
+    var nextMore = more ? next.parentNode.querySelector("#" + CSS.escape(more.id)) : null;
+    var hasMore = Boolean(nextMore && nextMore.querySelector("a"));
+    var same = fresh.length <= shown.length && (fresh.length === shown.length || hasMore) &&
+      fresh.every(function (card, index) { return card.outerHTML === plain(shown[index]); });
+    if (same) return false;
+    var byId = {};
+    shown.forEach(function (card) { byId[card.id] = card; });
+    fresh.forEach(function (card, index) {
+      var old = byId[card.id];
+      var node = old && plain(old) === card.outerHTML ? old : document.importNode(card, true);
+      if (node !== old) flash(node);
+      var at = list.children[index];
+      if (at !== node) list.insertBefore(node, at || null);
+    });
+    while (list.children.length > fresh.length) list.removeChild(list.lastElementChild);
+    if (more && nextMore && more.outerHTML !== nextMore.outerHTML) {
+      var replacement = document.importNode(nextMore, true);
+      more.replaceWith(replacement);
+      htmx.process(replacement);
+    }
+    return true;
+  }
+
+  // The poll's answer, merged into the board: only what changed is replaced, so each column
+  // keeps its scroll, its loaded cards, an open quick add, and the focus.
+  function mergeBoard(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var next = template.content.getElementById("board-body");
     var current = body();
-    if (!current || dragging || pending) return true;
-    if (current.querySelector("details[open]")) return true;
+    if (!next || !current) return false;
+    template.content.querySelectorAll("[hx-swap-oob]").forEach(function (part) {
+      part.removeAttribute("hx-swap-oob");
+      var old = document.getElementById(part.id);
+      if (old && old.outerHTML !== part.outerHTML) {
+        var copy = document.importNode(part, true);
+        old.replaceWith(copy);
+        htmx.process(copy);
+      }
+      part.remove();
+    });
+    if (shape(current) !== shape(next)) return false;
     var active = document.activeElement;
-    return Boolean(active && current.contains(active) && active.matches("input, select, textarea"));
+    var activeCard = active && current.contains(active) && active.closest(".card");
+    var activeClass = activeCard && active.classList[0];
+    next.querySelectorAll(".column-header, .lane-title, .board-summary").forEach(function (part, index) {
+      var old = part.id ? document.getElementById(part.id) : current.querySelectorAll("." + part.classList[0])[0];
+      if (old && old.outerHTML !== part.outerHTML) {
+        var copy = document.importNode(part, true);
+        old.replaceWith(copy);
+        htmx.process(copy);
+      }
+    });
+    next.querySelectorAll(".card-list").forEach(function (list) {
+      var shown = document.getElementById(list.id);
+      if (shown) mergeList(shown, list);
+    });
+    current.dataset.version = next.dataset.version || "";
+    version = current.dataset.version;
+    if (activeCard && !current.contains(document.activeElement)) {
+      var again = document.getElementById(activeCard.id);
+      var target = again && activeClass && again.querySelector("." + activeClass);
+      if (target) target.focus();
+    }
+    return true;
   }
 
   // The poll has its own source element, so that it never queues behind (or drops) a move,

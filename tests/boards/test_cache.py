@@ -11,7 +11,7 @@ from boards import cache as board_cache
 from boards import views
 from issues import operations
 from issues.models import Role
-from tests.factories import IssueFactory, ProjectFactory, UserFactory
+from tests.factories import IssueFactory, ProjectFactory, TransitionFactory, UserFactory
 
 from .test_views import BOARD, MOVE
 
@@ -160,6 +160,14 @@ def test_a_wip_limit_change_renders_afresh(card, status, board):
     html, rendered = board()
     assert rendered
     assert "1 / 7" in html
+
+
+def test_a_transition_change_renders_afresh(project, card, status, board):
+    board()
+    TransitionFactory(project=project, from_status=status("To do"), to_status=status("Done"))
+    html, rendered = board()
+    assert rendered
+    assert f"[{status('Done').pk}]" in html  # the move menu's allowed moves
 
 
 @pytest.mark.parametrize("change", [{"name": "hotfix-renamed"}, {"color": "#123456"}])

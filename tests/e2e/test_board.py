@@ -87,12 +87,15 @@ def test_move_a_card_from_the_keyboard(page, login, member, cards, status):
     page.goto(BOARD)
     card = page.locator(f"#card-{cards['cart'].number}")
     card.locator(".card-title").focus()
-    page.keyboard.press("Shift+Tab")  # the card's "Move to…" menu
+    page.keyboard.press("Shift+Tab")  # the card's "Move to…" button
     expect(card.locator(".card-menu-button")).to_be_focused()
     page.keyboard.press("Enter")
-    done = card.get_by_role("button", name="Done")
-    expect(done).to_be_visible()
-    done.focus()
+    menu = page.locator("#move-menu")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("button").first).to_be_focused()
+    done = menu.get_by_role("button", name="Done")
+    while not done.evaluate("button => button === document.activeElement"):
+        page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     moved = column(page, "Done").locator(f"#card-{cards['cart'].number}")
     expect(moved).to_be_visible()
@@ -110,8 +113,9 @@ def test_move_without_javascript(browser, live_server, member, cards, status):
     page.get_by_role("button", name="Log in").click()
     page.goto(BOARD)
     card = page.locator(f"#card-{cards['login'].number}")
-    card.locator(".card-menu-button").click()
-    card.get_by_role("button", name="In review").click()
+    card.locator(".card-menu-button").click()  # the card's move page
+    expect(page.get_by_role("heading", name=f"Move WEB-{cards['login'].number}")).to_be_visible()
+    page.get_by_role("button", name="In review").click()
     expect(page.locator("#notices")).to_contain_text(
         f"Moved WEB-{cards['login'].number} to In review."
     )
