@@ -11,6 +11,7 @@ throw-away one. A page that does not exist yet is reported as "not available", n
 
 from __future__ import annotations
 
+import gzip
 import re
 import statistics
 import time
@@ -106,6 +107,7 @@ class Target:
     max_queries: int | None = None
     same_queries: bool = False  # as many queries as the baseline: the count does not grow
     text: str = ""
+    check: Callable[[], bool] | None = None  # another measure than time (page weight)
 
     def describe(self) -> str:
         if self.text:
@@ -316,6 +318,8 @@ def _judge(result: Result, probe: Probe, baseline: Result | None) -> None:
         checks.append(result.median_ms <= target.max_ms)
     if target.max_queries is not None:
         checks.append(result.queries is not None and result.queries <= target.max_queries)
+    if target.check is not None:
+        checks.append(target.check())
     result.met = all(checks) if checks else None
 
 
@@ -444,7 +448,43 @@ def board_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
         target=Target(max_queries=10),
         detail="served from the per-process cache of rendered boards (informational)",
     )
-    return [small, medium, large, repeat]
+    return [small, medium, large, repeat, weight_probe(client, sizes)]
+
+
+def weight_probe(client: Client, sizes: Sizes) -> Probe:
+    """The 1,000-issue board's HTML: bytes a card, and what is sent compressed (a browser's
+    Accept-Encoding: gzip; the GZip middleware)."""
+    path = f"/projects/{KEYS['small']}/board/"
+    weight: dict = {}
+
+    def run(count_queries: bool) -> Sample:
+        _route_exists(path)
+        board_cache().clear()
+        response, sample = timed(
+            count_queries, lambda: client.get(path, headers={"Accept-Encoding": "gzip"})
+        )
+        _check(response, 200, path)
+        compressed = response.headers.get("Content-Encoding") == "gzip"
+        html = gzip.decompress(response.content) if compressed else response.content
+        cards = html.count(b'<article class="card"') or 1
+        weight.update(html=len(html), cards=cards)
+        sent = f"{len(response.content) / 1024:.0f} KB gzip" if compressed else "uncompressed"
+        probe.detail = (
+            f"{len(html) / cards:.0f} B of HTML a card ({cards} cards, "
+            f"{len(html) / 1024:.0f} KB); sent {sent}"
+        )
+        return sample
+
+    probe = Probe(
+        "board, page weight (1,000 issues, gzip)",
+        sizes.small,
+        run,
+        target=Target(
+            text="≤ 800 B a card",
+            check=lambda: weight["html"] / weight["cards"] <= 800,
+        ),
+    )
+    return probe
 
 
 def list_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:

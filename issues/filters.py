@@ -17,7 +17,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from planning import scores
 from planning.models import SprintState
 
-from .models import Issue, Kind, Priority, Project, Source, StatusCategory
+from .models import Issue, Kind, Priority, Project, Role, Source, StatusCategory
 
 ORDERING_FIELDS = (
     # (model field, URL name)
@@ -127,6 +127,8 @@ class IssueFilter(django_filters.FilterSet):
             queryset = scores.for_ordering(queryset, project.scoring_model)
         super().__init__(data, queryset, request=request, **kwargs)
         members = project.memberships.select_related("user").order_by("user__username")
+        # Viewers can be filtered by (as former assignees) but not chosen in a bulk edit.
+        self.viewers = {m.user.username for m in members if m.role == Role.VIEWER}
         self.filters["assignee"].extra["choices"] = [
             (ME, "Me"),
             (NOBODY, "Unassigned"),

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from .models import KIND_LEVELS, Confidence, Impact, Issue, Kind, Priority, Project, Source
+from .models import KIND_LEVELS, Confidence, Impact, Issue, Kind, Priority, Project, Role, Source
 
 # The kinds that a parent of each kind may be (the hierarchy is epic › story/task/bug › subtask).
 PARENT_KINDS = {
@@ -37,7 +37,14 @@ def parent_choices(project: Project, kind: str) -> QuerySet[Issue]:
 
 
 def members_of(project: Project) -> QuerySet:
-    return get_user_model().objects.filter(memberships__project=project).order_by("username")
+    """Who can be assigned: members and admins (a viewer could not move their own card)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__project=project, memberships__role__in=[Role.MEMBER, Role.ADMIN]
+        )
+        .order_by("username")
+    )
 
 
 class IssueChoiceField(forms.ModelChoiceField):

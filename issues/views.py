@@ -57,6 +57,7 @@ from .forms import (
 from .markdown import IssueLinker
 from .models import Comment, Confidence, Impact, Issue, Kind, Project, Role, Source, StatusCategory
 from .templatetags.tracker import kind_icon, label_chip, priority_icon, reltime
+from .workflow import allowed_moves, refusal_note, split_targets
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 PER_PAGE = 50
@@ -274,7 +275,9 @@ def _list_context(
         "labels": labels,
         "bulk_edit": project.can_edit,
         "priority_choices": PRIORITY_CHOICES,
-        "bulk_assignees": [c for c in assignee_choices if c[0] != "me"],
+        "bulk_assignees": [
+            c for c in assignee_choices if c[0] != "me" and c[0] not in filterset.viewers
+        ],
         **extra,
     }
 
@@ -834,7 +837,7 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
 def _panel_choices(project: Project, issue: Issue, fields) -> dict[str, list]:
     """The options of those side-panel fields that offer the project's rows (one query each)."""
     loaders = {
-        "status": lambda: project.statuses.all(),
+        "status": lambda: _offered_statuses(project, issue),
         "assignee": lambda: members_of(project),
         "labels": lambda: project.labels.all(),
         # The options show a key and a title: not every candidate's description.
@@ -850,6 +853,18 @@ def _panel_choices(project: Project, issue: Issue, fields) -> dict[str, list]:
         ).only("name", "state"),
     }
     return {name: list(loaders[name]()) for name in fields if name in loaders}
+
+
+def _offered_statuses(project: Project, issue: Issue) -> list:
+    """The issue's status and those the workflow allows moving it to (in workflow order); the
+    first option carries why the others are missing (a title on hover)."""
+    statuses = list(project.statuses.all())
+    current = next((s for s in statuses if s.pk == issue.status_id), None)
+    if current is None:
+        return statuses
+    offered, refused = split_targets(allowed_moves(project), current, statuses)
+    current.refusal = refusal_note(current, refused) if refused else ""
+    return [s for s in statuses if s is current or s in offered]
 
 
 def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:
@@ -879,7 +894,10 @@ def _panel_field(context: dict, name: str) -> dict:
         "name": name,
         "label": name.replace("_", " ").capitalize(),
         "error": context["field_errors"].get(name, ""),
-        "choices": (context.get("choices") or {}).get(name),
+        "choices": (choices := (context.get("choices") or {}).get(name)),
+        "note": next(
+            (getattr(c, "refusal", "") for c in choices or () if hasattr(c, "refusal")), ""
+        ),
         "static_choices": STATIC_CHOICES.get(name),
     }
 

@@ -28,14 +28,16 @@ def test_edit_a_field_in_place(page, login, member, story):
     assert page.js_errors == []
 
 
-def test_refused_move_is_explained_next_to_the_field(page, login, project, member, story, status):
+def test_status_list_offers_only_allowed_moves(page, login, project, member, story, status):
     TransitionFactory(project=project, from_status=status("To do"), to_status=status("In progress"))
     login(member)
     page.goto(f"/projects/WEB/issues/{story.number}/")
-    page.get_by_label("Status").select_option(label="Done")
-    expect(page.locator("#error-status")).to_contain_text("does not allow moving")
-    expect(page.get_by_label("Status")).to_have_value(str(status("To do").pk))
-    assert Issue.objects.get(pk=story.pk).status == status("To do")
+    select = page.get_by_label("Status")
+    expect(select.locator("option")).to_have_text(["To do", "In progress"])
+    expect(select).to_have_attribute("title", re.compile("does not allow moving from “To do”"))
+    select.select_option(label="In progress")
+    expect(page.locator("#timeline")).to_contain_text("moved this from To do to In progress")
+    assert Issue.objects.get(pk=story.pk).status == status("In progress")
 
 
 def test_edit_the_title_in_place_after_changing_a_field(page, login, member, story):
@@ -105,3 +107,16 @@ def test_parent_choices_follow_the_kind_in_the_create_form(page, login, project,
     expect(page.locator("#issue-title")).to_have_text("Write the migration")
     created = Issue.objects.get(title="Write the migration")
     assert (created.kind, created.parent_id) == (Kind.SUBTASK, story.pk)
+
+
+@pytest.mark.parametrize("value", ["500", "-3"])
+def test_an_invalid_estimate_is_explained_next_to_the_field(page, login, member, story, value):
+    login(member)
+    page.goto(f"/projects/WEB/issues/{story.number}/")
+    with page.expect_response(re.compile(r"/fields/estimate/$")) as answer:
+        page.get_by_label("Estimate").fill(value)
+        page.get_by_label("Estimate").press("Tab")
+    assert answer.value.status == 422
+    expect(page.locator("#error-estimate")).to_be_visible()
+    expect(page.get_by_label("Estimate")).to_have_attribute("aria-invalid", "true")
+    assert Issue.objects.get(pk=story.pk).estimate is None

@@ -1,0 +1,81 @@
+"""Issue pages offer what can be done: the Status list has only the allowed moves, the
+assignee lists have members and admins only (not viewers)."""
+
+import re
+
+import pytest
+
+from issues.models import Issue
+from tests.factories import IssueFactory, TransitionFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+def status_options(html: str) -> list[str]:
+    select = html[
+        html.index('id="input-status"') : html.index("</select>", html.index('id="input-status"'))
+    ]
+    return re.findall(r">([^<]+)</option>", select)
+
+
+def test_status_list_offers_every_status_without_transitions(member_client, project, issue):
+    html = member_client.get(issue.get_absolute_url()).content.decode()
+    assert status_options(html) == [s.name for s in project.statuses.order_by("position")]
+
+
+def test_status_list_offers_only_allowed_moves_and_says_why(member_client, project, issue, status):
+    TransitionFactory(project=project, from_status=status("To do"), to_status=status("In progress"))
+    html = member_client.get(issue.get_absolute_url()).content.decode()
+    assert status_options(html) == ["To do", "In progress"]
+    note = re.search(r'id="input-status" title="([^"]+)"', html).group(1)
+    assert note.startswith("The workflow does not allow moving from “To do” to ")
+    assert "“Done”" in note and "“In progress”" not in note
+
+
+def test_status_list_after_a_move_offers_the_new_status_moves(
+    member_client, project, issue, status
+):
+    TransitionFactory(project=project, from_status=status("To do"), to_status=status("In progress"))
+    TransitionFactory(project=project, from_status=status("In progress"), to_status=status("Done"))
+    url = f"{issue.get_absolute_url()}fields/status/"
+    response = member_client.post(url, {"status": status("In progress").pk}, **HTMX)
+    assert response.status_code == 200
+    assert status_options(response.content.decode()) == ["In progress", "Done"]
+
+
+def test_assignee_choices_leave_out_viewers(member_client, issue, viewer, admin_user):
+    html = member_client.get(issue.get_absolute_url()).content.decode()
+    select = html[html.index('id="input-assignee"') :]
+    select = select[: select.index("</select>")]
+    assert f'value="{admin_user.pk}"' in select
+    assert f'value="{viewer.pk}"' not in select
+
+
+def test_assigning_a_viewer_is_refused(member_client, issue, viewer):
+    url = f"{issue.get_absolute_url()}fields/assignee/"
+    response = member_client.post(url, {"assignee": viewer.pk}, **HTMX)
+    assert response.status_code == 422
+    assert Issue.objects.get(pk=issue.pk).assignee is None
+
+
+def test_create_form_leaves_out_viewers(member_client, viewer, member):
+    html = member_client.get("/projects/WEB/issues/new/").content.decode()
+    select = html[html.index('name="assignee"') :]
+    select = select[: select.index("</select>")]
+    assert f'<option value="{member.pk}"' in select
+    assert f'<option value="{viewer.pk}"' not in select
+
+
+def test_bulk_edit_assignees_leave_out_viewers(member_client, project, member, viewer):
+    IssueFactory(project=project, actor=member)
+    html = member_client.get("/projects/WEB/issues/").content.decode()
+    bulk = html[html.index('name="assignee"', html.index("bulk")) :]
+    bulk = bulk[: bulk.index("</select>")]
+    assert f'value="{member.username}"' in bulk
+    assert f'value="{viewer.username}"' not in bulk
