@@ -8,6 +8,7 @@ control that caused them.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -133,8 +134,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def issue_list(request: HttpRequest, key: str) -> HttpResponse:
-    """Issues of a project as a table: the board's filters, ordering, pages, bulk edit."""
+    """Issues of a project as a table: the board's filters, ordering, pages, bulk edit.
+
+    A search for exactly one of its keys (`WEB-42`, from the header's search box) opens that
+    issue instead."""
     project = project_for(request, key)
+    exact = _exact_key(project, request)
+    if exact is not None:
+        return redirect(exact.get_absolute_url())
     context = _list_context(request, project, request.GET)
     status = 400 if context["filter_error"] else 200
     if request.htmx and not request.htmx.history_restore_request:
@@ -144,6 +151,22 @@ def issue_list(request: HttpRequest, key: str) -> HttpResponse:
     if context["filter_error"]:
         response["X-Error-Message"] = quote(context["filter_error"])
     return response
+
+
+EXACT_KEY = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*)-(\d{1,9})\s*")
+
+
+def _exact_key(project: Project, request: HttpRequest) -> Issue | None:
+    """The issue a whole-page search names by its key alone (`?q=WEB-42`), if it exists."""
+    if request.htmx or set(request.GET) != {"q"}:
+        return None
+    match = EXACT_KEY.fullmatch(request.GET["q"])
+    if match is None or match.group(1).upper() != project.key.upper():
+        return None
+    issue = Issue.objects.filter(project=project, number=int(match.group(2))).first()
+    if issue is not None:
+        issue.project = project
+    return issue
 
 
 @require_POST

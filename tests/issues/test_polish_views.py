@@ -79,3 +79,31 @@ def test_bulk_edit_assignees_leave_out_viewers(member_client, project, member, v
     bulk = bulk[: bulk.index("</select>")]
     assert f'value="{member.username}"' in bulk
     assert f'value="{viewer.username}"' not in bulk
+
+
+def test_searching_an_exact_key_opens_the_issue(member_client, issue):
+    response = member_client.get("/projects/WEB/issues/", {"q": f" web-{issue.number} "})
+    assert response.status_code == 302
+    assert response["Location"] == issue.get_absolute_url()
+
+
+def test_searching_a_missing_key_lists_no_issues(member_client, issue):
+    response = member_client.get("/projects/WEB/issues/", {"q": "WEB-999"})
+    assert response.status_code == 200
+
+
+def test_searching_a_key_with_other_filters_stays_on_the_list(member_client, issue):
+    response = member_client.get(
+        "/projects/WEB/issues/", {"q": f"WEB-{issue.number}", "kind": "bug"}
+    )
+    assert response.status_code == 200
+
+
+def test_searching_a_key_over_htmx_filters_the_list(member_client, issue):
+    response = member_client.get("/projects/WEB/issues/", {"q": f"WEB-{issue.number}"}, **HTMX)
+    assert response.status_code == 200
+
+
+def test_searching_another_projects_key_does_not_open_it(member_client, issue):
+    response = member_client.get("/projects/WEB/issues/", {"q": f"MOB-{issue.number}"})
+    assert response.status_code == 200
