@@ -54,6 +54,22 @@ class IssueChoiceField(forms.ModelChoiceField):
         return f"{issue.project.key}-{issue.number} · {issue.title}"
 
 
+class LabelsField(forms.ModelMultipleChoiceField):
+    """Labels by id; an id too big for the database is an invalid choice, not a crash
+    (SQLite raises OverflowError past 64 bits, which Django's field does not catch)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if text.lstrip("-").isdigit() and abs(int(text)) >= 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": text[:20]},
+                )
+        return super()._check_values(value)
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         return user.get_full_name() or user.get_username()
@@ -89,7 +105,7 @@ def issue_fields(project: Project, kind: str) -> dict[str, forms.Field]:
         "assignee": MemberChoiceField(
             queryset=members_of(project), required=False, empty_label="Unassigned"
         ),
-        "labels": forms.ModelMultipleChoiceField(
+        "labels": LabelsField(
             queryset=project.labels.all(), required=False, widget=forms.CheckboxSelectMultiple
         ),
         "parent": IssueChoiceField(

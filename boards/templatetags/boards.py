@@ -14,49 +14,22 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from issues.models import Kind, Priority
-from issues.templatetags.tracker import (
-    KIND_ICONS,
-    PRIORITY_ICONS,
-    display_name,
-    initials,
-    label_chip,
-)
+from issues.templatetags.tracker import display_name, initials, label_chip
 
 register = template.Library()
 
-# Icons are drawn once per page as <symbol>s (see `icon_sprite`) and used by reference: a card
-# then carries a few bytes per icon instead of the whole drawing.
-SYMBOLS = {
-    **{f"kind-{kind.value}": svg for kind, svg in KIND_ICONS.items()},
-    **{f"priority-{priority.slug}": svg for priority, svg in PRIORITY_ICONS.items()},
-    "menu": '<circle cx="3" cy="8" r="1.5" fill="currentColor"/><circle cx="8" cy="8" r="1.5" '
-    'fill="currentColor"/><circle cx="13" cy="8" r="1.5" fill="currentColor"/>',
-    "progress": '<circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" '
-    'stroke-width="1.5"/><path d="M8 8V1.5A6.5 6.5 0 0 1 14.5 8z" fill="currentColor"/>',
-}
+# On cards, icons are <i>s that CSS draws (masks in app.css): a few bytes per icon.
 KIND_USE = {
-    kind: f'<svg class="kind-icon kind-{kind.value}" role="img" aria-label="{kind.label}">'
-    f'<use href="#kind-{kind.value}"/></svg>'
+    kind: f'<i class="ki kind-{kind.value}" role="img" aria-label="{kind.label}"></i>'
     for kind in Kind
 }
 PRIORITY_USE = {
-    priority: f'<svg class="priority-icon priority-{priority.slug}" role="img" '
-    f'aria-label="{priority.label} priority"><use href="#priority-{priority.slug}"/></svg>'
+    priority: f'<i class="pi priority-{priority.slug}" role="img" '
+    f'aria-label="{priority.label} priority"></i>'
     for priority in Priority
     if priority != Priority.NONE
 }
 OOB = ' hx-swap-oob="true"'
-MENU_ICON = '<svg class="icon" aria-hidden="true"><use href="#menu"/></svg>'
-PROGRESS_ICON = '<svg class="icon" aria-hidden="true"><use href="#progress"/></svg>'
-
-
-@register.simple_tag
-def icon_sprite() -> SafeString:
-    """The board's icons as <symbol>s, once per page."""
-    symbols = "".join(
-        f'<symbol id="{name}" viewBox="0 0 16 16">{svg}</symbol>' for name, svg in SYMBOLS.items()
-    )
-    return mark_safe(f'<svg class="icon-sprite" aria-hidden="true">{symbols}</svg>')  # noqa: S308
 
 
 # A number no issue has: the issue page's URL is reversed once per page with it, then each
@@ -117,7 +90,7 @@ def board_card(context, card, oob: bool = False) -> SafeString:
         epic_title = escape(epic.title)
         foot.append(
             f'<span class="card-epic" title="Epic {project.key}-{epic.number}: {epic_title}">'
-            f"{KIND_USE[Kind.EPIC]}<span>{epic_title}</span></span>"
+            f"<span>{epic_title}</span></span>"
         )
     end = []
     total = getattr(card, "child_count", 0)
@@ -126,7 +99,7 @@ def board_card(context, card, oob: bool = False) -> SafeString:
         state = " is-done" if done == total else ""
         end.append(
             f'<span class="card-progress{state}" title="{done} of {total} child issues done">'
-            f"{PROGRESS_ICON}{done} / {total}</span>"
+            f"{done} / {total}</span>"
         )
     if card.estimate is not None:
         end.append(
@@ -145,10 +118,7 @@ def _move_link(cache, number: int, key: str) -> str:
     JavaScript); board.js opens the board's one shared menu instead. One form per board, not
     one per card: a card's HTML stays small (issue 17)."""
     href = cache["move_page"].replace(URL_NUMBER, str(number))
-    return (
-        f'<a class="card-menu-button" href="{href}" title="Move to…" aria-haspopup="true">'
-        f'<span class="visually-hidden">Move {key} to…</span>{MENU_ICON}</a>'
-    )
+    return f'<a class="card-menu-button" href="{href}" aria-label="Move {key} to…"></a>'
 
 
 def _label(cache, label) -> str:

@@ -102,3 +102,32 @@ def test_move_page_queries_do_not_grow(
     issues = bulk_issues(project, count, status=status("To do"), actor=member)
     with django_assert_max_num_queries(12):
         assert as_member.get(move_page(issues[count // 2].number)).status_code == 200
+
+
+def test_a_card_with_everything_weighs_at_most_1_kb_of_html(
+    as_member, project, member, other_member
+):
+    """Kind, priority, assignee, a label, an epic, progress, points and a long title on every
+    card (before the shared move menu and the CSS-drawn icons: about 2.5 KB)."""
+    from issues.models import Kind, Priority
+    from tests.factories import LabelFactory
+
+    label = LabelFactory(project=project, name="Customer input", color="#fbca04")
+    epic = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Checkout redesign")
+    for n in range(40):
+        story = IssueFactory(
+            project=project,
+            actor=member,
+            title=f"Single-page checkout with an order summary that stays in view {n}",
+            parent=epic,
+            assignee=other_member,
+            priority=Priority.HIGH,
+            estimate=5,
+            labels=[label],
+        )
+        IssueFactory(project=project, actor=member, kind=Kind.SUBTASK, parent=story, title="Sub")
+    html = as_member.get(BOARD).content.decode()
+    cards = re.findall(r'<article class="card".*?</article>', html, re.S)
+    full = [card for card in cards if "card-epic" in card and "card-progress" in card]
+    assert len(full) >= 20  # the first page of the column holds stories and sub-tasks
+    assert max(len(card.encode()) for card in full) <= 1024

@@ -107,3 +107,12 @@ def test_searching_a_key_over_htmx_filters_the_list(member_client, issue):
 def test_searching_another_projects_key_does_not_open_it(member_client, issue):
     response = member_client.get("/projects/WEB/issues/", {"q": f"MOB-{issue.number}"})
     assert response.status_code == 200
+
+
+def test_a_label_id_too_big_for_the_database_is_refused(member_client):
+    """Found by test_bad_input's fuzzing: SQLite raised OverflowError (a 500)."""
+    response = member_client.post(
+        "/projects/WEB/issues/new/", {"title": "x", "labels": ["99999999999999999999"]}
+    )
+    assert response.status_code == 422
+    assert not Issue.objects.exists()
