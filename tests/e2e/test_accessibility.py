@@ -142,3 +142,10 @@ def test_issue_page_controls_show_a_focus_indicator(page, login, member, filled)
     seen = focus_indicators(page, 40)
     assert any(s["tag"].startswith("button") for s in seen)
     assert [(s["tag"], s["style"]) for s in seen if not s["visible"]] == []
+
+
+@pytest.mark.parametrize("section", ["", "workflow/", "transitions/", "labels/", "members/"])
+def test_project_settings_are_accessible(page, login, admin_user, filled, axe, section):
+    login(admin_user)
+    page.goto(f"/projects/WEB/settings/{section}")
+    axe(page)
