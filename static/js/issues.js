@@ -124,6 +124,16 @@
       updateBulkCount();
     }
   });
+  // "All N matching" changes every matching issue, not only the visible ones: ask first, with
+  // the count ("Change 1,204 issues?").
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "bulk-form") return;
+    var all = form.querySelector("input[name=all_matching]");
+    if (!all || !all.checked) return;
+    event.preventDefault();
+    if (window.confirm("Change " + all.dataset.count + " issues?")) event.detail.issueRequest(true);
+  });
   document.addEventListener("htmx:afterSettle", updateBulkCount);
   document.addEventListener("DOMContentLoaded", updateBulkCount);
 })();

@@ -120,3 +120,28 @@ def test_an_invalid_estimate_is_explained_next_to_the_field(page, login, member,
     expect(page.locator("#error-estimate")).to_be_visible()
     expect(page.get_by_label("Estimate")).to_have_attribute("aria-invalid", "true")
     assert Issue.objects.get(pk=story.pk).estimate is None
+
+
+def test_bulk_edit_of_all_matching_asks_with_the_count(page, login, project, member, story):
+    IssueFactory.create_batch(2, project=project, actor=member)
+    login(member)
+    page.goto("/projects/WEB/issues/")
+    page.locator("#bulk-form input[name=all_matching]").check()
+    page.get_by_label("Set priority").select_option("high")
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator("#bulk-form")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert asked == ["Change 3 issues?"]
+    assert not Issue.objects.filter(priority=Priority.HIGH).exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".bulk-summary")).to_contain_text("Changed 3 issues")
+    assert Issue.objects.filter(priority=Priority.HIGH).count() == 3
