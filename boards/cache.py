@@ -106,6 +106,7 @@ class Content:
     version: str
     labels: list[Label]
     nav_projects: list[Project]
+    transitions: dict[int, frozenset[int]]  # issues.workflow.allowed_moves, from the same rows
     active_sprint: Sprint | None = None  # planning's, named in the toolbar
 
 
@@ -170,8 +171,13 @@ def content(project: Project, user) -> Content:
         for kind, _, pk, name, start, end, *_ in rows
         if kind == "r"
     ]
+    targets: dict[int, set[int]] = {}
+    for kind, _, from_id, to_id, *_ in rows:
+        if kind == "t":
+            targets.setdefault(from_id, set()).add(int(to_id))
+    transitions = {from_id: frozenset(to_ids) for from_id, to_ids in targets.items()}
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return Content(digest, labels, nav_projects, active[0] if active else None)
+    return Content(digest, labels, nav_projects, transitions, active[0] if active else None)
 
 
 def get(request: HttpRequest, key: str) -> tuple[str, int, str] | None:

@@ -108,7 +108,12 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
             return with_unread_count(request, response)
     whole_page = not request.htmx or request.htmx.history_restore_request
     context, status = board_context(
-        request, project, request.GET, toolbar=whole_page, labels=data.labels if data else None
+        request,
+        project,
+        request.GET,
+        toolbar=whole_page,
+        labels=data.labels if data else None,
+        transitions=data.transitions if data else None,
     )
     if data:
         context["nav_projects"] = data.nav_projects
@@ -404,6 +409,7 @@ def board_context(
     *,
     toolbar: bool = True,
     labels: list[Label] | None = None,
+    transitions: dict | None = None,
 ) -> tuple[dict, int]:
     """The board and, for a whole page (`toolbar`), what its filter bar offers. `labels`: the
     project's, by name, when the caller has loaded them."""
@@ -422,7 +428,9 @@ def board_context(
     context = _render_context(request, project, params, board_data)
     if toolbar and project.can_edit:
         # The shared "Move to…" menu (outside the board's body) offers the allowed moves.
-        context["transitions"] = as_data(allowed_moves(project))
+        context["transitions"] = as_data(
+            allowed_moves(project) if transitions is None else transitions
+        )
     context["errors"] = errors
     context["filterset"] = filterset
     context["filter_menus"] = filter_menus(board_data, params)
