@@ -252,7 +252,17 @@ def first_ids_by_rank(issues: QuerySet, partition: list[F], limit: int) -> Query
 
 # What a card shows, and no more: a board builds hundreds of these rows.
 CARD_FIELDS = (
-    *("project_id", "number", "kind", "title", "status_id", "priority", "estimate", "rank"),
+    *(
+        "project_id",
+        "number",
+        "kind",
+        "title",
+        "status_id",
+        "priority",
+        "estimate",
+        "demand",
+        "rank",
+    ),
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
     *("parent__number", "parent__title", "parent__kind", "parent__parent_id"),
     *("parent__parent__number", "parent__parent__title", "parent__parent__kind"),

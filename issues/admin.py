@@ -33,7 +33,7 @@ from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import export, operations
 from .filters import SEARCH_CONFIG, search_vector
@@ -540,6 +540,23 @@ class AssigneeChoiceForm(IssuesActionForm):
         return None if value == self.NOBODY else User.objects.get(pk=int(value))
 
 
+class MergeForm(IssuesActionForm):
+    primary = forms.CharField(label="Merge into (key, e.g. WEB-12)", max_length=24)
+
+    def clean_primary(self):
+        match = KEY_TERM.fullmatch(self.cleaned_data["primary"].strip())
+        issue = None
+        if match and match.group(1):
+            issue = (
+                Issue.objects.select_related("project")
+                .filter(project__key__iexact=match[1], number=int(match[2]))
+                .first()
+            )
+        if issue is None or issue.project_id not in self.project_ids:
+            raise forms.ValidationError("Name an issue of the same project, like WEB-12.")
+        return issue
+
+
 class LabelChoiceForm(IssuesActionForm):
     label = forms.ChoiceField(label="Label to add")
 
@@ -566,6 +583,7 @@ class IssueAdmin(ProjectScopedAdmin):
         "priority",
         "assignee",
         "source",
+        "requests",
         "project_name",
         "created",
     )
@@ -594,6 +612,7 @@ class IssueAdmin(ProjectScopedAdmin):
     inlines = (ChildIssueInline, CommentInline)
     readonly_fields = (
         "key",
+        "similar_issues",
         "reporter",
         "number",
         "rank",
@@ -606,6 +625,8 @@ class IssueAdmin(ProjectScopedAdmin):
     actions = (
         "accept",
         "decline",
+        "publish",
+        "merge_into",
         "move_to_status",
         "set_priority",
         "assign_to_me",
@@ -684,6 +705,32 @@ class IssueAdmin(ProjectScopedAdmin):
             issue.status.name,
         )
 
+    @admin.display(description="Similar issues")
+    def similar_issues(self, issue: Issue) -> str:
+        """Look-alike titles (intake's trigram search): merge with the "Merge into" action."""
+        from intake.portal import similar
+
+        rows = similar(issue.project, issue.title, public_only=False, exclude=issue.pk)
+        if not rows:
+            return "None found."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}-{}</a> {}',
+            (
+                (
+                    reverse("admin:issues_issue_change", args=[row["pk"]]),
+                    issue.project.key,
+                    row["number"],
+                    row["title"],
+                )
+                for row in rows
+            ),
+        )
+
+    @admin.display(description="Requests", ordering="demand")
+    def requests(self, issue: Issue) -> int | str:
+        return issue.demand or ""
+
     @admin.display(description="Created", ordering="created_at")
     def created(self, issue: Issue) -> str:
         return date_format(timezone.localtime(issue.created_at), "M j, Y")
@@ -701,10 +748,24 @@ class IssueAdmin(ProjectScopedAdmin):
             planning += ["sprint", "release", "value", "reach", "impact", "confidence"]
         fieldsets = [
             (None, {"fields": main or ["project", "title", "description"]}),
-            ("Triage", {"fields": ["kind", "status", "priority", "source", "assignee", "labels"]}),
+            (
+                "Triage",
+                {
+                    "fields": [
+                        "kind",
+                        "status",
+                        "priority",
+                        "source",
+                        "public",
+                        "assignee",
+                        "labels",
+                    ]
+                },
+            ),
             ("Planning", {"fields": planning}),
         ]
         if obj:
+            fieldsets.append(("Duplicates", {"fields": ["similar_issues"]}))
             record = ["reporter", "number", "rank", "version"]
             record += ["created_at", "updated_at", "resolved_at"]
             fieldsets.append(("Record", {"fields": record, "classes": ["collapse"]}))
@@ -788,6 +849,7 @@ class IssueAdmin(ProjectScopedAdmin):
                     estimate=data.get("estimate"),
                     source=data["source"],
                     due_date=data.get("due_date"),
+                    public=data.get("public", False),
                 )
                 obj.__dict__.update(created.__dict__)
                 return
@@ -850,6 +912,28 @@ class IssueAdmin(ProjectScopedAdmin):
     @admin.action(description="Decline (move to canceled)", permissions=["change"])
     def decline(self, request, queryset):
         self._move_to_category(request, queryset, StatusCategory.CANCELED, "Declined {}.")
+
+    @admin.action(description="Publish to the ideas portal", permissions=["change"])
+    def publish(self, request, queryset):
+        self._update(request, queryset, {"public": True}, "Published {}.")
+
+    @admin.action(description="Merge into another issue…", permissions=["change"])
+    def merge_into(self, request, queryset):
+        """Close the selected issues as duplicates of one issue (intake's merge)."""
+        form = self._ask(request, queryset, MergeForm, "Merge issues into one", "merge_into")
+        if isinstance(form, HttpResponse):
+            return form
+        primary = form.cleaned_data["primary"]
+        result = operations.BulkResult()
+        for issue in queryset.select_related("project", "status"):
+            try:
+                with transaction.atomic():
+                    operations.merge_issue(duplicate=issue, primary=primary, actor=request.user)
+            except (ValidationError, PermissionDenied) as error:
+                result.refused[issue.key] = _reason(error)
+            else:
+                result.changed.append(issue)
+        self._report(request, result, f"Merged {{}} into {primary.key}.")
 
     @admin.action(description="Move to a status…", permissions=["change"])
     def move_to_status(self, request, queryset):

@@ -76,6 +76,7 @@ COLUMNS = (
     "impact",
     "confidence",
     "score",
+    "requests",
 )
 # A text cell starting with one of these is a formula (or hides one) in Excel, LibreOffice or
 # Google Sheets; it gets a leading apostrophe (OWASP "CSV Injection").
@@ -115,6 +116,7 @@ CORE_FIELDS = (
     ("impact", "impact"),
     ("confidence", "confidence"),
     ("scoring_model", "project__scoring_model"),
+    ("demand", "demand"),
 )
 PRIORITY_SLUGS = {int(priority): priority.slug for priority in Priority}
 # For the export's transaction only. The plan's cost passes the JIT threshold, but compiling
@@ -405,6 +407,7 @@ def _copy_sql(core: QuerySet, keys: list[OrderKey], label_ids: list[int]) -> tup
         "NULLIF(s.impact, '')",
         "s.confidence",
         _sql_score(),
+        "s.demand",
     ]
     # Identifiers come from the models and SQL from the compiler; values are parameters.
     sql = f"""COPY (
@@ -640,6 +643,7 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
         impact,
         confidence,
         scoring_model,
+        demand,
         started_at,
         label_ids,
     ) in batch:
@@ -680,6 +684,7 @@ def _python_rows(batch: list[tuple], label_names: dict[int, str]) -> Iterator[li
             impact or None,
             confidence,
             _score(scoring_model, value, reach, impact, confidence, estimate),
+            demand,
         ]
 
 

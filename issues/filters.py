@@ -30,6 +30,7 @@ ORDERING_FIELDS = (
     ("assignee__username", "assignee"),
     ("estimate", "estimate"),
     ("score", "score"),  # planning's priority score, annotated when asked for
+    ("demand", "requests"),
     ("created_at", "created"),
     ("updated_at", "updated"),
 )

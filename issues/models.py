@@ -427,6 +427,23 @@ class Issue(models.Model):
     )
     impact = models.CharField(max_length=4, choices=Impact.choices, blank=True)
     confidence = models.PositiveSmallIntegerField(choices=Confidence.choices, null=True, blank=True)
+    # Shown on the project's ideas portal (intake); set in triage or on the issue page.
+    public = models.BooleanField(
+        default=False, help_text="Shown on the project's ideas portal, if it has one."
+    )
+    # Demand: how many customer requests ask for this (intake's Request rows), kept by the
+    # operations that add and move requests, so that lists, cards and exports sort and show it
+    # without counting.
+    demand = models.PositiveIntegerField(default=0, editable=False)
+    # Set by operations.merge_issue: this issue was closed as a duplicate of that one.
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="duplicates",
+    )
     rank = RankField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -479,6 +496,8 @@ class Issue(models.Model):
             models.Index(fields=["project", "priority"], name="issue_priority_idx"),
             # The epic filter's choices and kind filters.
             models.Index(fields=["project", "kind"], name="issue_kind_idx"),
+            # "Most asked for first" in the list and on the portal.
+            models.Index(fields=["project", "-demand"], name="issue_demand_idx"),
             # The admin's date hierarchy and "newest first" across projects.
             models.Index(fields=["-created_at"], name="issue_created_all_idx"),
         ]
@@ -597,6 +616,8 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="comments"
     )
     body = models.TextField(help_text="Markdown.")
+    # Internal by default; a public comment is shown on the ideas portal (intake).
+    public = models.BooleanField(default=False, help_text="Shown on the ideas portal.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 

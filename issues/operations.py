@@ -88,6 +88,7 @@ EDITABLE_FIELDS = (
     "reach",
     "impact",
     "confidence",
+    "public",
 )
 
 
@@ -255,9 +256,46 @@ def create_issue(
     estimate: int | None = None,
     source: str = Source.INTERNAL,
     due_date: datetime.date | None = None,
+    public: bool = False,
 ) -> Issue:
     """A new issue at the bottom of the project's order, numbered by the project's counter."""
     require_role(actor, project, Role.MEMBER)
+    return _insert_issue(
+        project=project,
+        actor=actor,
+        title=title,
+        kind=kind,
+        status=status,
+        description=description,
+        priority=priority,
+        assignee=assignee,
+        labels=labels,
+        parent=parent,
+        estimate=estimate,
+        source=source,
+        due_date=due_date,
+        public=public,
+    )
+
+
+def _insert_issue(
+    *,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    title: str,
+    kind: str = Kind.STORY,
+    status: Status | None = None,
+    description: str = "",
+    priority: int = Priority.NONE,
+    assignee: AbstractBaseUser | None = None,
+    labels: Iterable[Label] = (),
+    parent: Issue | None = None,
+    estimate: int | None = None,
+    source: str = Source.INTERNAL,
+    due_date: datetime.date | None = None,
+    public: bool = False,
+) -> Issue:
+    """create_issue without the role check; `actor` None: it came through a public door."""
     # Creates into a column queue on its row like moves do, so its WIP limit holds.
     status = _lock_status(project, project.default_status() if status is None else status)
     issue = Issue(
@@ -273,6 +311,7 @@ def create_issue(
         estimate=estimate,
         source=source,
         due_date=due_date,
+        public=bool(public),
         number=0,
         rank=ranking.key_between(None, None),
     )
@@ -526,9 +565,12 @@ def _each(issues: Iterable[Issue], operation: Callable[[Issue], Issue]) -> BulkR
 
 
 @transaction.atomic
-def add_comment(*, issue: Issue, actor: AbstractBaseUser, body: str) -> Comment:
+def add_comment(
+    *, issue: Issue, actor: AbstractBaseUser, body: str, public: bool = False
+) -> Comment:
+    """A comment; `public` ones are also shown on the ideas portal (internal by default)."""
     require_role(actor, issue.project, Role.MEMBER)
-    comment = Comment(issue=issue, author=actor, body=(body or "").strip())
+    comment = Comment(issue=issue, author=actor, body=(body or "").strip(), public=bool(public))
     _check_comment_body(comment.body)
     comment.save()
     _log(issue, actor, "comment", new=comment.body)
@@ -559,6 +601,127 @@ def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
         raise PermissionDenied("You can only delete your own comments.")
     _log(comment.issue, actor, "comment", old=comment.body)
     comment.delete()
+
+
+# Intake: issues from outside, demand, duplicates ----------------------------------------------
+# Requests and requesters are intake's own rows (intake.operations); these are the changes they
+# make to issues.
+
+
+@transaction.atomic
+def create_requested_issue(
+    *, project: Project, title: str, description: str = "", source: str = Source.INTERNAL
+) -> Issue:
+    """An issue that came through a public door (portal, widget, intake API), without a member
+    behind it: it lands in the project's triage status (its default status if it has none)."""
+    if source not in Source.values:
+        raise ValidationError({"source": f"Unknown source {source!r}."}, code="invalid")
+    if len(str(title or "")) > 200:
+        raise ValidationError({"title": "A title is at most 200 characters."}, code="too_long")
+    triage = triage_status(project)
+    return _insert_issue(
+        project=project,
+        actor=None,
+        title=title,
+        description=description,
+        status=triage,
+        source=source,
+    )
+
+
+def triage_status(project: Project) -> Status:
+    """Where issues from outside land: the first triage column, else the default one."""
+    status = project.statuses.filter(category=StatusCategory.TRIAGE).order_by("position").first()
+    return status or project.default_status()
+
+
+@transaction.atomic
+def count_demand(*, issue: Issue, actor: AbstractBaseUser | None, note: str = "") -> Issue:
+    """Store the issue's number of requests (after intake added or moved some), logged as a
+    "requests" event with `note` (who asked). Not a version bump: an open edit form stays
+    valid; `updated_at` moves so that open boards and lists show the new count."""
+    current = _lock(issue)
+    demand = current.requests.count()
+    if demand == current.demand:
+        return current
+    old = current.demand
+    current.demand = demand
+    current.updated_at = timezone.now()
+    current.save(update_fields=["demand", "updated_at"])
+    _log(current, actor, "requests", old=str(old), new=f"{demand}{' ' + note if note else ''}")
+    return current
+
+
+@transaction.atomic
+def merge_issue(*, duplicate: Issue, primary: Issue, actor: AbstractBaseUser) -> Issue:
+    """Close `duplicate` as a duplicate of `primary`, moving its customer requests and watchers.
+
+    A requester (or watcher) of both is counted once, on the primary. The duplicate goes to the
+    project's first canceled status, with a comment "Duplicate of KEY" and `duplicate_of` set;
+    the primary lists it among its duplicates. Refused: into itself, into another project's
+    issue, into an issue that is itself merged (a cycle or a chain), or without a canceled status.
+    """
+    require_role(actor, duplicate.project, Role.MEMBER)
+    if duplicate.pk == primary.pk:
+        raise ValidationError("An issue cannot be merged into itself.", code="merge_self")
+    if duplicate.project_id != primary.project_id:
+        raise ValidationError(
+            "Issues can only be merged within one project.", code="merge_other_project"
+        )
+    # Both rows locked, by id, in the one global order.
+    first, second = sorted([duplicate, primary], key=lambda issue: issue.pk)
+    locked = {first.pk: _lock(first), second.pk: _lock(second)}
+    duplicate, primary = locked[duplicate.pk], locked[primary.pk]
+    if primary.duplicate_of_id is not None:
+        raise ValidationError(
+            f"{primary.key} is itself merged into another issue: merge into that one.",
+            code="merge_chain",
+        )
+    if duplicate.duplicate_of_id is not None:
+        raise ValidationError(f"{duplicate.key} is already merged.", code="merge_again")
+    canceled = (
+        duplicate.project.statuses.filter(category=StatusCategory.CANCELED)
+        .order_by("position")
+        .first()
+    )
+    if canceled is None:
+        raise ValidationError(
+            f"{duplicate.project.key} has no canceled status to close the duplicate in.",
+            code="no_canceled_status",
+        )
+    _move_related(duplicate, primary, "requests", "requester")
+    _move_related(duplicate, primary, "watches", "user")
+
+    old_status = duplicate.status
+    duplicate.duplicate_of = primary
+    fields = ["duplicate_of", "version", "updated_at"]
+    if old_status.pk != canceled.pk:
+        duplicate.status = _lock_status(duplicate.project, canceled)
+        _set_resolved_at(duplicate, old_status, canceled)
+        fields += ["status", "resolved_at"]
+    duplicate.version += 1
+    duplicate.updated_at = timezone.now()
+    duplicate.save(update_fields=fields)
+    _log(duplicate, actor, "duplicate_of", new=primary.key)
+    if "status" in fields:
+        _log_status(duplicate, actor, old_status, canceled)
+    Comment.objects.create(issue=duplicate, author=actor, body=f"Duplicate of {primary.key}.")
+    _log(primary, actor, "duplicates", new=duplicate.key)
+    count_demand(issue=duplicate, actor=actor, note=f"moved to {primary.key}")
+    count_demand(issue=primary, actor=actor, note=f"from {duplicate.key}")
+    primary.refresh_from_db(fields=["demand", "updated_at"])
+    return duplicate
+
+
+def _move_related(duplicate: Issue, primary: Issue, relation: str, person: str) -> None:
+    """Move the duplicate's rows of a reverse relation (intake's requests, notifications'
+    watches) to the primary, except those of a person the primary already has (dropped)."""
+    if not hasattr(duplicate, relation):
+        return  # That app is not installed.
+    rows = getattr(duplicate, relation)
+    already = getattr(primary, relation).values(person)
+    rows.exclude(**{f"{person}__in": already}).update(issue=primary)
+    rows.all().delete()
 
 
 # Ranks ---------------------------------------------------------------------------------------
@@ -848,6 +1011,8 @@ def _display(name: str, value: Any) -> str:
     """A field's value as the activity log and exports show it."""
     if value is None or value == "":
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if name == "priority":
         return Priority(value).label
     if name == "kind":
@@ -883,7 +1048,21 @@ def _announce(event_ids: list[int]) -> None:
 
 
 def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
-    _log(issue, actor, "status", old=old.name, new=new.name, old_status=old, new_status=new)
+    event = IssueEvent.objects.create(
+        issue=issue,
+        actor=actor,
+        field="status",
+        old_value=old.name,
+        new_value=new.name,
+        old_status=old,
+        new_status=new,
+    )
+    if issue.demand and new.category == StatusCategory.DONE != old.category:
+        # The customers who asked are told, in this transaction (intake's e-mails are queued
+        # rows, so a rolled-back move sends nothing).
+        from intake.operations import announce_shipped
+
+        announce_shipped(issue=issue, event=event)
 
 
 def _log_labels(issue: Issue, actor, old: frozenset, new: frozenset) -> None:

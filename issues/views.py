@@ -79,6 +79,7 @@ LIST_COLUMNS = [
     (None, "Labels"),
     ("estimate", "Estimate"),
     ("score", "Score"),
+    ("requests", "Requests"),
     ("updated", "Updated"),
 ]
 ORDER_NAMES = {name for _, name in ORDERING_FIELDS}
@@ -426,7 +427,7 @@ def _columns(params: QueryDict, current: str) -> list[dict]:
             elif primary == f"-{name}":
                 column["sort"], target = "descending", name
             else:
-                target = f"-{name}" if name == "updated" else name
+                target = f"-{name}" if name in ("updated", "requests") else name
             column["url"] = _query(params, order=target, page=None)
         columns.append(column)
     return columns
@@ -725,7 +726,10 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
         return _comment_refused(request, project, issue, _form_message(form))
     try:
         comment = operations.add_comment(
-            issue=issue, actor=request.user, body=form.cleaned_data["body"]
+            issue=issue,
+            actor=request.user,
+            body=form.cleaned_data["body"],
+            public=request.POST.get("public") == "1",
         )
     except ValidationError as refusal:
         return _comment_refused(request, project, issue, " ".join(refusal.messages))
@@ -800,6 +804,7 @@ def _issue_queryset(project: Project) -> QuerySet[Issue]:
         Issue.objects.filter(project=project)
         .select_related("project", "status", "assignee", "reporter", "parent", "parent__parent")
         .select_related("sprint", "release")  # planning's fields in the side panel
+        .select_related("duplicate_of")  # intake's merge link
         .prefetch_related("labels")
     )
 
@@ -841,6 +846,10 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
             "points": sum(child.estimate or 0 for child in children),
         },
         "child_kind": CHILD_KIND.get(issue.kind),
+        # Intake: who asked for this, in their words (project members only: this page).
+        "customer_requests": list(issue.requests.select_related("requester", "added_by")),
+        "duplicates": list(issue.duplicates.order_by("number").values_list("number", "title")),
+        "request_sources": Source.choices,
         "timeline": timeline,
         "comment_form": CommentForm() if project.can_edit else None,
         "field_errors": {},
@@ -949,6 +958,14 @@ def _event_text(event) -> str:
         return f"added the label {new}" if new else f"removed the label {old}"
     if field == "description":
         return "edited the description"
+    if field == "public":
+        return "published this on the ideas portal" if new == "yes" else "took this off the portal"
+    if field == "requests":
+        return f"changed the customer requests from {old} to {new}"
+    if field == "duplicate_of":
+        return f"closed this as a duplicate of {new}"
+    if field == "duplicates":
+        return f"merged {new} into this"
     if field == "title":
         return f"renamed this from “{old}” to “{new}”"
     what = EVENT_VERBS.get(field, field.replace("_", " "))

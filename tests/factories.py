@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
+from intake import operations as intake_operations
+from intake.models import Channel, Requester
 from issues import operations
 from issues.models import (
     Comment,
@@ -177,3 +179,21 @@ def _planner(project):
     user = UserFactory(username=f"planner-{project.key.lower()}")
     operations.add_member(project=project, user=user, role=Role.MEMBER)
     return user
+
+
+class RequesterFactory(DjangoModelFactory):
+    class Meta:
+        model = Requester
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.org")
+    name = factory.Faker("name")
+    company = factory.Faker("company")
+
+
+def ask_for(issue, email: str | None = None, *, channel: str = Channel.API, **fields):
+    """A customer's request for `issue`, counted through intake's operation."""
+    requester = intake_operations.requester_for(email=email) if email else RequesterFactory()
+    return intake_operations.add_request(
+        issue=issue, requester=requester, channel=channel, **fields
+    )

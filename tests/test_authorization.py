@@ -8,6 +8,8 @@ project URL without a row here fails this test.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from intake import operations as intake_operations
+from intake.models import IntakeKey
 from issues.models import Role
 from projects.models import Invitation
 
@@ -74,7 +76,37 @@ ROWS = {
     "planning:release_notes": [("get", VIEWER)],
     "planning:release_edit": [("post", MEMBER)],
     "planning:release_release": [("post", MEMBER)],
+    "intake:request_add": [("post", MEMBER)],
+    "intake:publish": [("post", MEMBER)],
+    "intake:settings": [("get", ADMIN)],
+    "intake:key_create": [("post", ADMIN)],
+    "intake:key_revoke": [("post", ADMIN)],
+    "intake:docs": [("get", VIEWER)],
+    "intake:portal_settings": [("post", ADMIN)],
+    "intake:triage": [("get", VIEWER)],
+    "intake:merge": [("post", MEMBER)],
+    "intake:accept": [("post", MEMBER)],
+    "intake:decline": [("post", MEMBER)],
 }
+# Public doors (no login; outside /projects/): url name → what anyone gets for a request
+# without valid credentials. test_public_doors checks each; a new public URL needs a row.
+PUBLIC_ROWS = {
+    "intake_public:unsubscribe": [("get", 404), ("post", 404)],
+    "intake_public:api": [("post", 401), ("get", 405)],
+    # The portal of a project whose portal is off: every page is the same 404.
+    "intake_public:portal": [("get", 404)],
+    "intake_public:idea": [("get", 404)],
+    "intake_public:vote": [("post", 404)],
+    "intake_public:submit": [("get", 404), ("post", 404)],
+    "intake_public:similar": [("get", 404)],
+    "intake_public:mine": [("get", 404)],
+    "intake_public:sign_in": [("get", 404), ("post", 404)],
+    "intake_public:sign_in_confirm": [("get", 404), ("post", 404)],
+    "intake_public:sign_out": [("post", 404)],
+}
+# Outside /projects/, not a public door and not in SITE_ROWS: log in and out, the project
+# list, health.
+OTHER_URLS = {"home", "healthz", "login", "logout"}
 ROLE_RANK = {None: -1, VIEWER: 0, MEMBER: 1, ADMIN: 2}
 
 
@@ -100,6 +132,48 @@ def test_every_project_url_has_a_row():
     assert project_url_names() == set(ROWS)
 
 
+def other_url_names() -> set[str]:
+    """Named URLs outside /projects/ and /admin/."""
+    names = set()
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith(("admin/", "projects/")):
+                    continue
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_public_url_has_a_row():
+    assert other_url_names() == set(PUBLIC_ROWS) | OTHER_URLS | set(SITE_ROWS)
+
+
+PUBLIC_ARGS = {
+    "intake_public:unsubscribe": {"token": "not-a-signed-token"},
+    "intake_public:api": {"key": "WEB"},
+    "intake_public:idea": {"key": "WEB", "number": 1},
+    "intake_public:vote": {"key": "WEB", "number": 1},
+    "intake_public:sign_in_confirm": {"key": "WEB", "token": "x"},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "expected"),
+    [(name, method, code) for name, rows in PUBLIC_ROWS.items() for method, code in rows],
+)
+def test_public_doors(client, world, name, method, expected):
+    """Without valid credentials (a signed token, a key, an enabled portal) a public door
+    answers the same 404 as a URL that does not exist, whoever asks."""
+    kwargs = PUBLIC_ARGS.get(name, {"key": "WEB"} if name.startswith("intake_public:") else {})
+    response = getattr(client, method)(reverse(name, kwargs=kwargs))
+    assert response.status_code == expected
+
+
 def url_for(name: str, issue, comment, invitation=None, sprint=None, release=None) -> str:
     kwargs = {"key": issue.project.key}
     project = issue.project
@@ -116,6 +190,11 @@ def url_for(name: str, issue, comment, invitation=None, sprint=None, release=Non
         "issues:comment_add",
         "watching:watch",
         "boards:move_form",
+        "intake:request_add",
+        "intake:publish",
+        "intake:merge",
+        "intake:accept",
+        "intake:decline",
     }:
         kwargs["number"] = issue.number
     elif name == "issues:field":
@@ -132,6 +211,8 @@ def url_for(name: str, issue, comment, invitation=None, sprint=None, release=Non
         kwargs["invitation_id"] = invitation.pk
     elif name == "reports:chart_csv":
         kwargs["chart"] = "flow"
+    elif name == "intake:key_revoke":
+        kwargs["key_id"] = IntakeKey.objects.get(project=issue.project).pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -143,6 +224,7 @@ def world(project, admin_user, member, viewer, outsider):
     issue = IssueFactory(project=project, actor=member, title="Login page times out")
     comment = CommentFactory(issue=issue, author=member, body="Seen on staging too.")
     invitation = Invitation.objects.create(project=project, email="new@example.com")
+    intake_operations.create_key(project=project, actor=admin_user, kind="secret", name="Zendesk")
     return {
         "invitation": invitation,
         "anonymous": None,

@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "planning",
     "projects",
     "reports",
+    "intake",
 ]
 
 MIDDLEWARE = [

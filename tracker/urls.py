@@ -20,4 +20,6 @@ urlpatterns = [
     path("projects/<str:key>/", include("notifications.project_urls")),
     path("", include("notifications.urls")),
     path("projects/<str:key>/", include("planning.urls")),
+    path("projects/<str:key>/", include("intake.urls")),
+    path("", include("intake.public_urls")),
 ]

@@ -101,6 +101,11 @@ def board_card(context, card, oob: bool = False) -> SafeString:
             f'<span class="card-progress{state}" title="{done} of {total} child issues done">'
             f"{done} / {total}</span>"
         )
+    if card.demand:
+        end.append(
+            f'<span class="demand" title="{card.demand} customer request'
+            f'{"s" if card.demand != 1 else ""}">{card.demand}</span>'
+        )
     if card.estimate is not None:
         end.append(
             f'<span class="points" title="{card.estimate} story points">{card.estimate}</span>'

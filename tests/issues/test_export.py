@@ -29,6 +29,7 @@ from tests.factories import (
     ProjectFactory,
     StatusFactory,
     UserFactory,
+    ask_for,
 )
 
 UTC = datetime.UTC
@@ -58,6 +59,7 @@ EXPECTED_COLUMNS = [
     "impact",
     "confidence",
     "score",
+    "requests",
 ]
 
 
@@ -117,6 +119,8 @@ def test_each_column_holds_the_stored_value(viewer_client, project, member, othe
         source=Source.CUSTOMER_FEEDBACK,
         due_date=datetime.date(2026, 12, 24),
     )
+    for address in ("ann@example.com", "bo@example.com"):
+        ask_for(story, address)
     set_times(
         story,
         created_at=datetime.datetime(2026, 11, 27, 7, 14, 26, 987654, tzinfo=UTC),
@@ -147,6 +151,7 @@ def test_each_column_holds_the_stored_value(viewer_client, project, member, othe
         "started_at": "",
         **dict.fromkeys(["sprint", "release", "value", "reach", "impact", "confidence"], ""),
         "score": "",
+        "requests": "2",
     }
 
 
@@ -663,6 +668,7 @@ def awkward_issues(project, member, other_member):
         due_date=datetime.date(2027, 1, 31),
     )
     IssueFactory(project=project, actor=member, kind=Kind.SUBTASK, parent=story)
+    ask_for(story, "ann@example.com")
     titles = [*AWKWARD_TITLES, "@SUM(A1)", "\tTabbed", "-1", "+1"]
     issues = [IssueFactory(project=project, actor=member) for _ in titles]
     for issue, title in zip(issues, titles, strict=True):

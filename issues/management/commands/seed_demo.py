@@ -758,6 +758,11 @@ class Command(BaseCommand):
                 raise CommandError("--project goes with --issues N.")
             created = seed_web(users)
             message = "Created project WEB" if created else "Project WEB is already there"
+            # Intake's customers, votes and published portal (only once).
+            from intake.demo import seed_intake
+
+            if seed_intake(users):
+                message += ", with its customers' requests and ideas portal (/portal/WEB/)"
         else:
             key = project or "BIG"
             if issues < 1:
