@@ -70,6 +70,7 @@ TINY = Sizes(
 
 GROUPS = (
     "board", "list", "admin", "move", "backlog", "export", "throughput", "reports", "notifications",
+    "intake",
 )  # fmt: skip
 # Project keys of the bench database (never the user's: the bench database is its own).
 KEYS = {
@@ -734,6 +735,16 @@ def run(
 
         log("Measuring the e-mail worker…")
         results += email_results(sizes)
+    if "intake" in options.groups:
+        from bench import intake_bench
+
+        log("Building and measuring intake (portal, similar titles)…")
+        projects = intake_bench.build(sizes, log, dataset.projects.get("large"))
+        results += measure(
+            intake_bench.probes(client, projects, sizes),
+            repeat=options.repeat,
+            warmup=options.warmup,
+        )
     if "export" in options.groups:
         log("Measuring the CSV export (bench.export_bench)…")
         results += export_results(sizes, options)

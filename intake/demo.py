@@ -98,8 +98,9 @@ def seed_intake(users: dict) -> bool:
                 words=words,
             )
     for title, author, body in TEAM_NOTES:
-        issue_operations.add_comment(issue=issues[title], actor=users[author], body=body,
-                                     public=True)  # fmt: skip
+        issue_operations.add_comment(
+            issue=issues[title], actor=users[author], body=body, public=True
+        )
     for index, title, description in SUBMISSIONS:
         operations.receive(
             project=project,

@@ -21,5 +21,6 @@ urlpatterns = [
     ),
     path("portal/<str:key>/sign-out/", portal_views.sign_out, name="sign_out"),
     path("api/intake/<str:key>/", public_views.intake_api, name="api"),
+    path("api/intake/<str:key>/widget/", public_views.widget, name="widget"),
     path("intake/unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
 ]

@@ -151,3 +151,77 @@ def _first_error(error: ValidationError) -> tuple[str | None, str]:
             field = f"requester.{field}"
         return (None if field == "__all__" else field), " ".join(messages)
     return None, " ".join(error.messages)
+
+
+# The feedback widget ---------------------------------------------------------------------------
+
+WIDGET_FIELDS = {"key", "title", "text", "page_url", "email", "name"}
+
+
+@csrf_exempt  # No cookies are sent or read: the publishable key and the origin are the check.
+@require_http_methods(["POST", "OPTIONS"])
+def widget(request: HttpRequest, key: str) -> HttpResponse:
+    """Feedback from the widget on a product's page: only from the key's allowed origins."""
+    origin = request.headers.get("Origin", "")
+    if request.method == "OPTIONS":
+        # The preflight says nothing about the key: the POST is checked in full.
+        response = HttpResponse(status=204)
+        if origin:
+            _cors(response, origin)
+            response["Access-Control-Allow-Methods"] = "POST"
+            response["Access-Control-Allow-Headers"] = "Content-Type"
+            response["Access-Control-Max-Age"] = "600"
+        return response
+    try:
+        ratelimit.hit("widget-ip", ratelimit.client_ip(request))
+    except ratelimit.RateLimited as limited:
+        return _cors(_json_error(str(limited), 429, Retry_After=str(limited.retry_after)), origin)
+    if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+        return _cors(_json_error(f"The body is at most {MAX_BODY // 1024} KB.", 413), origin)
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _cors(_json_error("The body is not valid JSON.", 400), origin)
+    if not isinstance(data, dict) or any(
+        name not in WIDGET_FIELDS or not isinstance(value, str) for name, value in data.items()
+    ):
+        return _cors(_json_error("Send an object of strings: " + ", ".join(sorted(WIDGET_FIELDS)) + ".", 400), origin)  # fmt: skip
+    intake_key = operations.authenticate_key(
+        project_key=key, raw=data.get("key", ""), kind=KeyKind.PUBLISHABLE
+    )
+    if intake_key is None:
+        return _not_found()
+    if not origin or origin.rstrip("/") not in intake_key.origins():
+        # No CORS header: the browser keeps the answer from the page.
+        return _json_error("This site may not send feedback here.", 403)
+    try:
+        ratelimit.hit("widget-key", intake_key.pk)
+    except ratelimit.RateLimited as limited:
+        return _cors(_json_error(str(limited), 429, Retry_After=str(limited.retry_after)), origin)
+    email = data.get("email", "").strip()
+    page_url = data.get("page_url", "")[:500]
+    text = data.get("text", "")
+    try:
+        operations.receive(
+            project=intake_key.project,
+            channel=Channel.WIDGET,
+            title=data.get("title", ""),
+            description=f"{text}\n\nSent from {page_url}" if page_url else text,
+            source=Source.IN_APP_FEEDBACK,
+            requester={"email": email, "name": data.get("name", "")} if email else None,
+            requester_verified=False,  # The host page says who it is; nobody proved it.
+            words=text,
+            external_url=page_url if page_url.startswith(("http://", "https://")) else "",
+        )
+    except ValidationError as error:
+        field, message = _first_error(error)
+        return _cors(_json_error(message, 422, field), origin)
+    return _cors(JsonResponse({"received": True}, status=201), origin)
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    """Let `origin` read the answer (never with credentials)."""
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response

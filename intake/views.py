@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -204,6 +205,8 @@ def docs(request: HttpRequest, key: str) -> HttpResponse:
         "project": project,
         "nav_section": "intake",
         "api_url": settings.SITE_URL + reverse("intake_public:api", args=[project.key]),
+        "widget_url": settings.SITE_URL + static("intake/widget.js"),
+        "widget_api_url": settings.SITE_URL + reverse("intake_public:widget", args=[project.key]),
     }
     return render(request, "intake/docs.html", context)
 

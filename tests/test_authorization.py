@@ -93,6 +93,7 @@ ROWS = {
 PUBLIC_ROWS = {
     "intake_public:unsubscribe": [("get", 404), ("post", 404)],
     "intake_public:api": [("post", 401), ("get", 405)],
+    "intake_public:widget": [("post", 400), ("options", 204), ("get", 405)],
     # The portal of a project whose portal is off: every page is the same 404.
     "intake_public:portal": [("get", 404)],
     "intake_public:idea": [("get", 404)],

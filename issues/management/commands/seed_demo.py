@@ -758,11 +758,10 @@ class Command(BaseCommand):
                 raise CommandError("--project goes with --issues N.")
             created = seed_web(users)
             message = "Created project WEB" if created else "Project WEB is already there"
-            # Intake's customers, votes and published portal (only once).
+            # A WEB made before intake existed gets its customers and portal now (only once).
             from intake.demo import seed_intake
 
-            if seed_intake(users):
-                message += ", with its customers' requests and ideas portal (/portal/WEB/)"
+            seed_intake(users)
         else:
             key = project or "BIG"
             if issues < 1:
@@ -885,6 +884,10 @@ def seed_web(users: dict) -> bool:
             value = [labels[label] for label in value]
         operations.update_issue(issue=by_title[title], actor=users["demo"], changes={name: value})
     seed_planning(project, users)  # sprints and releases: their events are history too
+    # Intake's customers, votes and portal, before the history is spread over past weeks.
+    from intake.demo import seed_intake
+
+    seed_intake(users)
     backdate(project)
     seed_notifications(project, began)
     return True
