@@ -29,6 +29,9 @@ PAGE_CASES = [
     ("reports page, 90 days, all charts", cases.TINY.reports_small),
     ("reports page, 90 days, all charts", cases.TINY.reports),
     *[(f"reports, one chart: {chart}", cases.TINY.reports) for chart in cases.REPORT_CHARTS],
+    ("portal list, top, 20 a page", cases.TINY.small),
+    ("portal list, top, 20 a page", cases.TINY.medium),
+    ("portal list, trending, 20 a page", cases.TINY.medium),
 ]
 SEARCH_CASES = [
     ("list, text search", cases.TINY.small),
