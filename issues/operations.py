@@ -1057,6 +1057,7 @@ def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
         old_status=old,
         new_status=new,
     )
+    _announce([event.pk])
     if issue.demand and new.category == StatusCategory.DONE != old.category:
         # The customers who asked are told, in this transaction (intake's e-mails are queued
         # rows, so a rolled-back move sends nothing).
