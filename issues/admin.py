@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,6 +34,8 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+
+from projects import operations as project_ops
 
 from . import export, operations
 from .filters import SEARCH_CONFIG, search_vector
@@ -1338,7 +1340,13 @@ class ProjectAdmin(ProjectScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            with refusals():
+                project_ops.update_project(
+                    project=Project.objects.get(pk=obj.pk),
+                    actor=request.user,
+                    name=obj.name,
+                    description=obj.description,
+                )
             return
         with refusals():
             created = operations.create_project(
@@ -1352,30 +1360,23 @@ class ProjectAdmin(ProjectScopedAdmin):
         default = form.cleaned_data.get("default_status")
         if change and default is not None and not default.is_default:
             with refusals():
-                operations.set_default_status(status=default, actor=request.user)
+                project_ops.choose_default_status(status=default, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
-        try:
-            with transaction.atomic():
-                if formset.model is not Label:
-                    formset.save()
-                    return
-                labels = formset.save(commit=False)
-                for label in formset.deleted_objects:
-                    try:
-                        operations.delete_label(label=label, actor=request.user)
-                    except ValidationError as error:
-                        raise Refused(error) from error
-                for label in labels:
-                    label.save()
-        except IntegrityError as error:
-            # Two rows that clash only together, e.g. two statuses swapping names in one save.
-            raise Refused(
-                ValidationError(
-                    "These changes clash with each other (for example two names swapped): "
-                    "save them in two steps."
-                )
-            ) from error
+        """Each inline's rows through projects.operations, as on the settings pages."""
+        save = {
+            Status: _save_statuses,
+            Label: _save_labels,
+            Membership: _save_memberships,
+            Transition: _save_transitions,
+        }[formset.model]
+        new, changed, deleted = _rows(formset)
+        with transaction.atomic(), refusals():
+            save(formset, form.instance, request.user, new, changed, deleted)
+        # What the admin's change message (history) lists, as formset.save() would set.
+        formset.new_objects = [row.instance for row in new]
+        formset.changed_objects = [(row.instance, row.changed_data) for row in changed]
+        formset.deleted_objects = deleted
 
     def response_add(self, request, obj, post_url_continue=None):
         """Straight to the new project's page: its workflow, labels and members."""
@@ -1385,6 +1386,115 @@ class ProjectAdmin(ProjectScopedAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:issues_project_change", args=[obj.pk]))
+
+
+def _rows(formset) -> tuple[list, list, list]:
+    """(new forms, changed forms of existing rows, deleted rows) of an inline formset."""
+    new, changed, deleted = [], [], []
+    for row in formset.forms:
+        if not row.has_changed() and not formset._should_delete_form(row):
+            continue
+        if formset._should_delete_form(row):
+            if row.instance.pk:
+                deleted.append(row.instance)
+        elif row.instance.pk:
+            changed.append(row)
+        else:
+            new.append(row)
+    return new, changed, deleted
+
+
+def _save_statuses(formset, project: Project, actor, new, changed, deleted) -> None:
+    for status in deleted:
+        project_ops.delete_status(status=status, actor=actor)
+    for row in changed:
+        data = row.cleaned_data
+        project_ops.update_status(
+            status=row.instance,
+            actor=actor,
+            **{name: data[name] for name in ("name", "category", "color", "wip_limit")},
+        )
+    for row in new:
+        data = row.cleaned_data
+        row.instance = project_ops.add_status(
+            project=project,
+            actor=actor,
+            **{name: data[name] for name in ("name", "category", "color", "wip_limit")},
+        )
+    positions = {
+        row.instance.pk: row.cleaned_data.get("position") or 0
+        for row in formset.forms
+        if row.cleaned_data and not formset._should_delete_form(row) and row.instance.pk
+    }
+    if any("position" in row.changed_data for row in changed + new):
+        order = sorted(project.statuses.values_list("pk", flat=True),
+                       key=lambda pk: (positions.get(pk, 0), pk))  # fmt: skip
+        project_ops.reorder_statuses(project=project, actor=actor, order=order)
+
+
+def _save_labels(formset, project: Project, actor, new, changed, deleted) -> None:
+    for label in deleted:
+        project_ops.delete_label(label=label, actor=actor)
+    for row in changed:
+        data = row.cleaned_data
+        project_ops.update_label(
+            label=row.instance,
+            actor=actor,
+            name=data["name"],
+            color=data["color"],
+            description=data["description"],
+        )
+    for row in new:
+        data = row.cleaned_data
+        row.instance = project_ops.add_label(
+            project=project,
+            actor=actor,
+            name=data["name"],
+            color=data["color"],
+            description=data["description"],
+        )
+
+
+def _save_memberships(formset, project: Project, actor, new, changed, deleted) -> None:
+    # Admins are added and promoted before anyone is demoted or removed, so that a swap of
+    # admins in one save never trips "the last admin".
+    changed.sort(key=lambda row: row.cleaned_data["role"] != Role.ADMIN)
+    for row in new:
+        row.instance = project_ops.add_member(
+            project=project,
+            actor=actor,
+            user=row.cleaned_data["user"],
+            role=row.cleaned_data["role"],
+        )
+    for row in changed:
+        if "user" in row.changed_data:
+            old = Membership.objects.get(pk=row.instance.pk)
+            project_ops.add_member(
+                project=project,
+                actor=actor,
+                user=row.cleaned_data["user"],
+                role=row.cleaned_data["role"],
+            )
+            project_ops.remove_member(membership=old, actor=actor)
+        else:
+            project_ops.change_role(
+                membership=row.instance, actor=actor, role=row.cleaned_data["role"]
+            )
+    for membership in deleted:
+        project_ops.remove_member(membership=membership, actor=actor)
+
+
+def _save_transitions(formset, project: Project, actor, *rows) -> None:
+    kept = set()
+    for row in formset.forms:
+        if formset._should_delete_form(row):
+            continue
+        data = row.cleaned_data
+        if data.get("from_status") and data.get("to_status"):
+            kept.add((data["from_status"].pk, data["to_status"].pk))
+    current = set(project.transitions.values_list("from_status_id", "to_status_id"))
+    if kept != current:
+        project_ops.set_transitions(project=project, actor=actor, allowed=kept)
 
 
 @admin.register(Label)

@@ -743,3 +743,38 @@ def test_transition_choices_are_the_projects_statuses(root_client, project, othe
     assert choices is None
     assert set(statuses) == set(project.statuses.all())
     assert StatusCategory.TRIAGE in {status.category for status in statuses}
+
+
+def test_admin_status_changes_go_through_the_project_operations(root_client, project):
+    data = project_form_data(root_client, project)
+    position = list(project.statuses.values_list("name", flat=True)).index("In review")
+    data[f"statuses-{position}-name"] = "Code review"
+    data[f"statuses-{position}-wip_limit"] = "4"
+    response = root_client.post(reverse("admin:issues_project_change", args=[project.pk]), data)
+    assert response.status_code == 302
+    assert project.statuses.get(name="Code review").wip_limit == 4
+    assert project.events.filter(action="status_changed", detail="In review → Code review").exists()
+
+
+def test_admin_transitions_go_through_the_project_operations(root_client, project, status):
+    data = project_form_data(root_client, project)
+    data.update(
+        {
+            "transitions-TOTAL_FORMS": "1",
+            "transitions-0-from_status": status("To do").pk,
+            "transitions-0-to_status": status("In progress").pk,
+        }
+    )
+    response = root_client.post(reverse("admin:issues_project_change", args=[project.pk]), data)
+    assert response.status_code == 302
+    assert project.transitions.get().to_status == status("In progress")
+    assert project.events.filter(action="transitions").exists()
+
+
+def test_admin_refused_rename_shows_the_sentence(root_client, project):
+    data = project_form_data(root_client, project)
+    position = list(project.labels.values_list("name", flat=True)).index("Tech debt")
+    data[f"labels-{position}-name"] = "Refactoring "
+    response = root_client.post(reverse("admin:issues_project_change", args=[project.pk]), data)
+    assert response.status_code == 200
+    assert project.labels.filter(name="Tech debt").exists()
