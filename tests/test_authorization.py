@@ -288,24 +288,36 @@ SITE_ROWS = {
     "notifications:preferences": [("get", "login"), ("post", "login")],
     # A signed link from an e-mail: no login (a forged one is a 400).
     "notifications:unsubscribe": [("get", "open"), ("post", "open")],
+    "account_profile": [("get", "login"), ("post", "login")],
+    "account_sessions": [("post", "login")],
+    "password_change": [("get", "login"), ("post", "login")],
+    "password_reset": [("get", "open"), ("post", "open")],
+    "password_reset_done": [("get", "open")],
+    "password_reset_confirm": [("get", "open"), ("post", "open")],
+    "password_reset_complete": [("get", "open")],
 }
-SITE_APPS = ("projects", "notifications")
+SITE_APPS = ("projects.", "notifications.", "accounts.")
 
 
 def site_url_names() -> set[str]:
-    """URLs outside a project (top-level, or in an include that is not under projects/) whose
-    views are in SITE_APPS; an include's names carry its namespace."""
+    """URLs outside a project whose views are in SITE_APPS; an include's names carry its
+    namespace."""
     names = set()
-    for pattern in get_resolver().url_patterns:
-        if isinstance(pattern, URLPattern) and pattern.callback.__module__.startswith(SITE_APPS):
-            names.add(pattern.name)
-        elif isinstance(pattern, URLResolver) and not str(pattern.pattern).startswith("projects/"):
-            prefix = f"{pattern.namespace}:" if pattern.namespace else ""
-            names.update(
-                prefix + inner.name
-                for inner in pattern.url_patterns
-                if isinstance(inner, URLPattern) and inner.callback.__module__.startswith(SITE_APPS)
-            )
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    pattern.namespace or namespace,
+                )
+            elif not prefix.startswith("projects/<str:key>/"):
+                view = getattr(pattern.callback, "view_class", pattern.callback)
+                if view.__module__.startswith(SITE_APPS):
+                    names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, "", None)
     return names
 
 
@@ -319,6 +331,8 @@ SITE_CASES = [(name, method, anon) for name, rows in SITE_ROWS.items() for metho
 def site_url(name: str) -> str:
     if name in ("invitation", "notifications:unsubscribe"):
         return reverse(name, args=["not-a-token"])
+    if name == "password_reset_confirm":
+        return reverse(name, args=["MQ", "not-a-token"])
     return reverse(name)
 
 

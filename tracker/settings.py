@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "projects",
     "reports",
     "intake",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Django's, loading the signed-in user's profile (avatar colour) in the same query.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileBackend"]
+# Password reset requests per hour, per e-mail address and per client IP address.
+PASSWORD_RESET_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_PER_EMAIL", "3"))
+PASSWORD_RESET_PER_IP = int(os.environ.get("PASSWORD_RESET_PER_IP", "20"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

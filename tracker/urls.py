@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", issue_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("projects/new/", project_views.project_new, name="project_new"),
     path("invitations/<str:token>/", project_views.invitation, name="invitation"),
