@@ -149,7 +149,7 @@ def add_status(
 ) -> Status:
     """A new column at the end of the workflow."""
     require_admin(actor, project)
-    _lock_project(project)
+    _lock_workflow(project)
     last = project.statuses.aggregate(last=Max("position"))["last"]
     status = Status(
         project=project,
@@ -178,7 +178,7 @@ def update_status(
     """Rename, recolour, recategorise a column or change its WIP limit."""
     project = status.project
     require_admin(actor, project)
-    _lock_project(project)
+    _lock_workflow(project)
     current = Status.objects.get(pk=status.pk)
     old_name = current.name
     current.name = _clean_name(name, "status")
@@ -194,7 +194,7 @@ def update_status(
 def reorder_statuses(*, project: Project, actor: AbstractBaseUser, order: Sequence[int]) -> None:
     """Put the columns in `order` (every status id of the project, once)."""
     require_admin(actor, project)
-    _lock_project(project)
+    _lock_workflow(project)
     statuses = {status.pk: status for status in project.statuses.all()}
     if sorted(order) != sorted(statuses):
         raise ValidationError(
@@ -237,7 +237,7 @@ def delete_status(*, status: Status, actor: AbstractBaseUser, move_to: Status | 
     """
     project = status.project
     require_admin(actor, project)
-    _lock_project(project)
+    _lock_workflow(project)
     status = Status.objects.get(pk=status.pk)
     if status.is_default:
         raise ValidationError(
@@ -272,7 +272,7 @@ def set_transitions(
     forbids, in workflow order, so that the page can say what was just ruled out.
     """
     require_admin(actor, project)
-    _lock_project(project)
+    _lock_workflow(project)
     statuses = list(project.statuses.all())
     by_id = {status.pk: status for status in statuses}
     pairs = set()
@@ -593,6 +593,13 @@ def accept_invitation(*, invitation: Invitation, user: AbstractBaseUser) -> Memb
 def _lock_project(project: Project) -> None:
     """Configuration changes of one project queue here (e.g. two admins demoting each other)."""
     Project.objects.select_for_update().filter(pk=project.pk).first()
+
+
+def _lock_workflow(project: Project) -> None:
+    """The project's statuses (by id), then the project: the order create_issue takes them
+    in (its column, then the project's counter), so that the two never deadlock."""
+    list(Status.objects.select_for_update().filter(project=project).order_by("pk"))
+    _lock_project(project)
 
 
 def _clean_name(name: str, what: str) -> str:

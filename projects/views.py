@@ -578,7 +578,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             error = _message(refusal)
         else:
             if not request.user.is_authenticated:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="accounts.backends.ProfileBackend")
             messages.success(
                 request,
                 f"Welcome to {invited.project.name}: you are a "

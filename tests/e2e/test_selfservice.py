@@ -59,7 +59,7 @@ def test_newcomer_creates_a_project_shapes_it_and_invites_a_colleague(
     other.get_by_label("Password again").fill("a-long-pass-phrase")
     other.get_by_role("button", name="Create account and join").click()
     other.get_by_text("Welcome to Mobile app").wait_for()
-    assert other.url.endswith("/projects/MOB/board/")
+    assert other.url == f"{live_server.url}/projects/MOB/board/"  # signed in, on the board
     colleague.close()
 
     project = Project.objects.get(key="MOB")
