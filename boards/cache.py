@@ -87,7 +87,7 @@ def cache_key(request: HttpRequest, project: Project, data: Content) -> str:
     parts = (
         KEY_VERSION,
         request_kind(request),
-        (project.pk, project.key, project.name, project.role),
+        (project.pk, project.key, project.name, project.role, project.can_edit),
         (user.pk, user.get_username(), user.first_name, user.last_name),
         (user.is_staff, user.is_superuser),
         query,
@@ -119,10 +119,14 @@ def content(project: Project, user) -> Content:
     transition = Transition._meta.db_table
     users = get_user_model()._meta.db_table
     sprint, end = Sprint._meta.db_table, connection.ops.quote_name("end")
+    # The switcher lists projects that are not archived (ProjectQuerySet.active).
     if user.is_superuser:
-        visible, visible_params = "", []
+        visible, visible_params = "WHERE archived_at IS NULL", []
     else:
-        visible = f"WHERE id IN (SELECT project_id FROM {membership} WHERE user_id = %s)"  # noqa: S608
+        visible = (
+            "WHERE archived_at IS NULL AND "  # noqa: S608
+            f"id IN (SELECT project_id FROM {membership} WHERE user_id = %s)"
+        )
         visible_params = [user.pk]
     sql = f"""
         SELECT 'i', '', 0, CAST(COUNT(*) AS TEXT), CAST(MAX(updated_at) AS TEXT),

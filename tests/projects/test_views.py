@@ -265,3 +265,17 @@ def test_a_signed_in_user_joins_with_their_account(client, project, admin_user, 
     response = client.post(operations.invitation_url(invitation))
     assert response.status_code == 302
     assert project.role_of(outsider) == Role.VIEWER
+
+
+def test_a_cached_board_follows_archiving(client, project, admin_user, member):
+    other = ProjectFactory(key="OPS", name="Operations")
+    issue_ops.add_member(project=other, user=member, role=Role.MEMBER)
+    client.force_login(member)
+    board, ops_board = reverse("boards:board", args=["WEB"]), reverse("boards:board", args=["OPS"])
+    for _ in range(2):  # rendered, then served from the cache
+        assert 'class="quick-add' in client.get(board).content.decode()
+        assert 'href="/projects/WEB/board/"' in client.get(ops_board).content.decode()
+    operations.archive_project(project=project, actor=admin_user)
+    for _ in range(2):
+        assert 'class="quick-add' not in client.get(board).content.decode()
+        assert 'href="/projects/WEB/board/"' not in client.get(ops_board).content.decode()
