@@ -25,11 +25,17 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.utils.crypto import get_random_string
+
+from issues.models import Issue, StatusCategory
 
 from . import data
 from .cases import KEYS, CaseError, Dataset, Options, Result, Sizes, _fail, timed
 
 BASE_DIR = Path(settings.BASE_DIR)
+MOVES_SCRIPT = Path(__file__).resolve().parent / "moves.lua"
+MOVES_CASE = "moves under load: two columns, both ways, gunicorn + wrk"
+MOVES_P99_MS = 500
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
@@ -59,6 +65,8 @@ def run(dataset: Dataset, sizes: Sizes, options: Options, client, log: Callable)
         )
         for load in loads
     ]
+    moves = Result(MOVES_CASE, sizes.throughput_board, target=f"0 × 5xx, p99 ≤ {MOVES_P99_MS} ms")
+    results.append(moves)
     reason = _cannot_run(options)
     if reason:
         for result in results:
@@ -69,7 +77,7 @@ def run(dataset: Dataset, sizes: Sizes, options: Options, client, log: Callable)
         if first.status_code != 200:
             raise CaseError(f"HTTP {first.status_code} for {board}")
         loads[2].headers["X-Board-Version"] = first.headers.get("X-Board-Version", "")
-        for result, load in zip(results, loads, strict=True):
+        for result, load in zip(results[: len(loads)], loads, strict=True):
             _response, sample = timed(
                 True, lambda p=load.path, h=load.headers: client.get(p, headers=h)
             )
@@ -77,18 +85,55 @@ def run(dataset: Dataset, sizes: Sizes, options: Options, client, log: Callable)
         cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={_session_key()}"}
         ceiling = None
         with _gunicorn(options, log) as port:
-            for result, load in zip(results, loads, strict=True):
+            for result, load in zip(results[: len(loads)], loads, strict=True):
                 headers = {**cookie, **load.headers}
                 _check_answer(port, load.path, headers, load.expected)
                 _wrk(port, load.path, headers, options, seconds=2)  # warm-up
                 stats = _wrk(port, load.path, headers, options)
                 _record(result, stats, load.goal, options, ceiling)
                 ceiling = ceiling or stats["rps"]
+            # Last: the moves change the board the cases above measured.
+            _moves_under_load(moves, dataset.projects["throughput"], port, cookie, options)
     except Exception as error:
         for result in results:
             if result.met is None and result.status == "ok":
                 _fail(result, error)
     return results
+
+
+def _moves_under_load(result: Result, project, port: int, cookie: dict, options: Options) -> None:
+    """bench/moves.lua: cards flipped between two columns by every connection at once (the
+    deadlock case of opposite moves). Reports the 5xx count and the latency percentiles."""
+    by_category = data.statuses_by_category(project)
+    columns = [by_category[StatusCategory.TODO], by_category[StatusCategory.IN_PROGRESS]]
+    numbers = list(
+        Issue.objects.filter(project=project, status__in=columns)
+        .order_by("number")
+        .values_list("number", flat=True)[:100]
+    )
+    token = get_random_string(32)
+    env = {
+        **os.environ,
+        "MOVE_COOKIE": f"{cookie['Cookie']}; {settings.CSRF_COOKIE_NAME}={token}",
+        "MOVE_CSRF": token,
+        "MOVE_STATUSES": ",".join(str(status.pk) for status in columns),
+        "MOVE_ISSUES": ",".join(str(number) for number in numbers),
+    }
+    path = f"/projects/{project.key}/board/move/"
+    stats = _wrk(port, path, {}, options, script=MOVES_SCRIPT, env=env)
+    counts = re.search(r"moves: (\d+) 2xx/3xx, (\d+) 4xx, (\d+) 5xx", stats["output"])
+    if counts is None:
+        raise CaseError("bench/moves.lua printed no counts")
+    fine, refused, failed = (int(n) for n in counts.groups())
+    latency = stats["latency"]
+    result.median_ms = latency.get(50)
+    result.met = failed == 0 and fine > 0 and latency.get(99, 1e9) <= MOVES_P99_MS
+    result.detail = (
+        f"{failed} × 5xx, {refused} × 4xx, {fine:,} moved; {stats['rps']:,.0f} moves/s; latency "
+        f"p50 {latency.get(50, 0):.1f} ms, p99 {latency.get(99, 0):.1f} ms; {len(numbers)} cards, "
+        f"{options.wrk_connections} connections, {options.wrk_seconds} s, "
+        f"{options.workers} gunicorn workers"
+    )
 
 
 def _cannot_run(options: Options) -> str:
@@ -198,7 +243,16 @@ def _check_answer(port: int, path: str, headers: dict, expected: int) -> None:
         raise CaseError(f"gunicorn answered {path} with HTTP {status}, expected {expected}")
 
 
-def _wrk(port: int, path: str, headers: dict, options: Options, seconds: int | None = None) -> dict:
+def _wrk(
+    port: int,
+    path: str,
+    headers: dict,
+    options: Options,
+    seconds: int | None = None,
+    *,
+    script: Path | None = None,
+    env: dict | None = None,
+) -> dict:
     command = [
         "wrk",
         "--threads", "2",
@@ -209,13 +263,19 @@ def _wrk(port: int, path: str, headers: dict, options: Options, seconds: int | N
     ]  # fmt: skip
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
+    if script is not None:
+        command += ["--script", str(script)]
     command.append(f"http://127.0.0.1:{port}{path}")
     output = subprocess.run(  # noqa: S603 - wrk against our own loopback server
-        command, capture_output=True, text=True, timeout=(seconds or options.wrk_seconds) + 30
+        command,
+        capture_output=True,
+        text=True,
+        timeout=(seconds or options.wrk_seconds) + 30,
+        env=env,
     )
     if output.returncode != 0:
         raise CaseError(f"wrk failed: {output.stderr.strip()[:200]}")
-    return parse_wrk(output.stdout)
+    return {**parse_wrk(output.stdout), "output": output.stdout}
 
 
 def parse_wrk(text: str) -> dict:

@@ -609,7 +609,9 @@ def _run(operation: Callable, **kwargs):
     except PermissionDenied as error:
         raise Refused(str(error) or "You may not do this.", 403) from error
     except ValidationError as error:
-        status = 409 if getattr(error, "code", None) in CONFLICT_CODES else 400
+        code = getattr(error, "code", None)
+        # Deleted while the request was under way: as if it had come a moment later.
+        status = 404 if code == "deleted" else 409 if code in CONFLICT_CODES else 400
         raise Refused(" ".join(error.messages), status) from error
 
 

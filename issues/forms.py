@@ -163,7 +163,12 @@ class IssueForm(forms.Form):
 
 
 class IssueFieldForm(forms.Form):
-    """One field of an existing issue, edited in place on its page."""
+    """One field of an existing issue, edited in place on its page, with the version the page
+    showed (optional: a post without one is not checked for conflicts)."""
+
+    version = forms.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, issue: Issue, field: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -319,6 +319,8 @@ def _insert_issue(
         issue.resolved_at = timezone.now()
     labels = list(labels)
     issue.full_clean(exclude=["number", "rank"], validate_constraints=False)
+    if parent is not None:
+        _hold(parent)
     _check_labels(project, labels)
     _check_wip_limit(status)
 
@@ -356,6 +358,7 @@ def update_issue(
         raise Conflict(current)
 
     before = {name: _field_value(current, name) for name in EDITABLE_FIELDS if name in changes}
+    before_parent_id = current.parent_id
     old_status = current.status
     new_labels = None
     for name, value in changes.items():
@@ -371,6 +374,8 @@ def update_issue(
             except (TypeError, ValueError) as error:
                 raise ValidationError({name: str(error)}, code="invalid") from None
     current.full_clean(exclude=["number", "rank"], validate_constraints=False)
+    if current.parent_id is not None and current.parent_id != before_parent_id:
+        _hold(current.parent)
     if new_labels is not None:
         _check_labels(current.project, new_labels)
     _check_planning(current, before)
@@ -506,7 +511,7 @@ def rank_issue(
 @transaction.atomic
 def delete_issue(*, issue: Issue, actor: AbstractBaseUser) -> None:
     """Delete an issue; refused while it has children, so that nothing is lost silently."""
-    current = _lock(issue)
+    current = _lock(issue, delete=True)
     require_role(actor, current.project, Role.ADMIN)
     count = current.children.count()
     if count:
@@ -570,6 +575,7 @@ def add_comment(
 ) -> Comment:
     """A comment; `public` ones are also shown on the ideas portal (internal by default)."""
     require_role(actor, issue.project, Role.MEMBER)
+    _hold(issue)
     comment = Comment(issue=issue, author=actor, body=(body or "").strip(), public=bool(public))
     _check_comment_body(comment.body)
     comment.save()
@@ -586,10 +592,12 @@ def edit_comment(*, comment: Comment, actor: AbstractBaseUser, body: str) -> Com
     _check_comment_body(body)
     if body == comment.body:
         return comment
+    _hold(comment.issue)
     old = comment.body
     comment.body = body
     comment.edited_at = timezone.now()
-    comment.save(update_fields=["body", "edited_at"])
+    if not Comment.objects.filter(pk=comment.pk).update(body=body, edited_at=comment.edited_at):
+        raise ValidationError("That comment was deleted meanwhile.", code="deleted")
     _log(comment.issue, actor, "comment", old=old, new=body)
     return comment
 
@@ -599,6 +607,7 @@ def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
     role = require_role(actor, comment.issue.project, Role.MEMBER)
     if comment.author_id != actor.pk and role != Role.ADMIN:
         raise PermissionDenied("You can only delete your own comments.")
+    _hold(comment.issue)
     _log(comment.issue, actor, "comment", old=comment.body)
     comment.delete()
 
@@ -812,24 +821,62 @@ def _write_rank_pairs(pairs: list[tuple[int, str]]) -> None:
 # Helpers -------------------------------------------------------------------------------------
 
 
-def _lock(issue: Issue) -> Issue:
-    """The issue's current row, locked for the rest of the transaction."""
-    return (
-        Issue.objects.select_for_update(of=("self",))
-        .select_related("project", "status", "parent", "assignee", "sprint", "release")
-        .get(pk=issue.pk)
-    )
+def _lock(issue: Issue, *, delete: bool = False) -> Issue:
+    """The issue's current row, locked for the rest of the transaction, or a "deleted" refusal.
+
+    FOR NO KEY UPDATE (FOR UPDATE only to delete it): rows that merely refer to the issue
+    (events, comments, children) take KEY SHARE locks on it, which this does not block. No
+    joins: a locking read that waited for a concurrent change re-checks its joins against the
+    old related rows and may drop the row (a DoesNotExist, or a parent read as missing). The
+    caller's related objects are reused while they are still the ones the row refers to.
+    """
+    # No ORDER BY: the default ordering joins the project, whose row would be locked too.
+    rows = Issue.objects.select_for_update(no_key=not delete, of=("self",)).order_by()
+    current = next(iter(rows.filter(pk=issue.pk)), None)
+    if current is None:
+        raise _deleted(issue)
+    for name in ("project", "status", "parent", "assignee", "sprint", "release"):
+        field = Issue._meta.get_field(name)
+        if field.is_cached(issue):
+            related = field.get_cached_value(issue)
+            if related is not None and related.pk == getattr(current, field.attname):
+                field.set_cached_value(current, related)
+    return current
+
+
+def _hold(issue: Issue) -> None:
+    """Keep the issue from being deleted until this transaction ends (FOR KEY SHARE: edits and
+    moves of it go on), or refuse if it is gone: before a row that refers to it is written
+    (a comment, a child), which the database would otherwise refuse at commit."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Issue._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [issue.pk])  # noqa: S608 (no input)
+            found = cursor.fetchone() is not None
+    else:
+        found = Issue.objects.filter(pk=issue.pk).exists()
+    if not found:
+        raise _deleted(issue)
+
+
+def _deleted(issue: Issue) -> ValidationError:
+    return ValidationError(f"{issue.key} was deleted meanwhile.", code="deleted")
 
 
 def _lock_status(project: Project, status: Any) -> Status:
-    """The project's status row, locked: creates and moves into one column queue here."""
+    """The project's status row, locked: creates and moves into one column queue here.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the events a move writes refer to its old and new
+    statuses, and the database checks those references at commit with KEY SHARE locks, which
+    FOR UPDATE would block (two opposite moves between two columns then deadlock).
+    """
     if not isinstance(status, Status):
         raise ValidationError({"status": "Choose a status."}, code="required")
     if status.project_id != project.pk:
         raise ValidationError(
             {"status": "That status belongs to another project."}, code="foreign_status"
         )
-    return Status.objects.select_for_update().get(pk=status.pk)
+    return Status.objects.select_for_update(no_key=True).get(pk=status.pk)
 
 
 def _clean_title(title: Any) -> str:

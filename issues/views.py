@@ -597,19 +597,34 @@ def issue_field(request: HttpRequest, key: str, number: int, field: str) -> Http
     if field in TEXT_FIELDS:
         return _save_text(request, project, issue, field)
     form = IssueFieldForm(request.POST, issue=issue, field=field)
-    error = ""
+    error, status = "", 422
     if form.is_valid():
         try:
-            operations.update_issue(issue=issue, actor=request.user, changes={field: form.value})
+            operations.update_issue(
+                issue=issue,
+                actor=request.user,
+                changes={field: form.value},
+                # A page posts the version it shows; a script that sends none is not checked.
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except operations.Conflict as stale:
+            # Answered with the saved values: the person sees what won and can choose again.
+            issue, status = _load_issue(project, number), 409
+            error = (
+                f"Someone else changed {issue.key} since this page was loaded (now version "
+                f"{stale.current.version}): this shows what they saved. Nothing was overwritten; "
+                "choose again to change it."
+            )
         except ValidationError as refusal:
+            _raise_if_deleted(refusal)
             error = " ".join(refusal.messages)
     else:
         error = " ".join(form.errors[field] if field in form.errors else _form_message(form))
     if error:
         if request.htmx:
             context = _field_context(project, issue, [field], field_errors={field: error})
-            return _render_parts(request, context, ["panel-field"], status=422)
-        return _render_detail(request, project, issue, field_errors={field: error}, status=422)
+            return _render_parts(request, context, ["panel-field"], status=status)
+        return _render_detail(request, project, issue, field_errors={field: error}, status=status)
     if not request.htmx:
         return HttpResponseRedirect(issue.get_absolute_url())
     issue = _load_issue(project, number)
@@ -663,6 +678,7 @@ def _save_text(request: HttpRequest, project: Project, issue: Issue, field: str)
                 "compare, then save yours again or keep theirs."
             )
         except ValidationError as refusal:
+            _raise_if_deleted(refusal)
             problem = " ".join(refusal.messages)
     else:
         problem = _form_message(form)
@@ -702,6 +718,7 @@ def issue_delete(request: HttpRequest, key: str, number: int) -> HttpResponse:
     try:
         operations.delete_issue(issue=issue, actor=request.user)
     except ValidationError as refusal:
+        _raise_if_deleted(refusal)
         message = " ".join(refusal.messages)
         if request.htmx:
             return _error(message, 409)
@@ -732,6 +749,7 @@ def comment_add(request: HttpRequest, key: str, number: int) -> HttpResponse:
             public=request.POST.get("public") == "1",
         )
     except ValidationError as refusal:
+        _raise_if_deleted(refusal)
         return _comment_refused(request, project, issue, " ".join(refusal.messages))
     if request.htmx:
         context = {"project": project, "issue": issue, "timeline": _timeline(project, issue)[0]}
@@ -759,6 +777,7 @@ def comment_edit(request: HttpRequest, key: str, number: int, comment_id: int) -
                 comment=comment, actor=request.user, body=form.cleaned_data["body"]
             )
         except ValidationError as refusal:
+            _raise_if_deleted(refusal)
             message = " ".join(refusal.messages)
     else:
         message = _form_message(form)
@@ -784,10 +803,20 @@ def comment_delete(request: HttpRequest, key: str, number: int, comment_id: int)
         operations.delete_comment(comment=comment, actor=request.user)
     except PermissionDenied as refusal:
         return _error(str(refusal), 403)
+    except ValidationError as refusal:
+        _raise_if_deleted(refusal)
+        raise
     if request.htmx:
         return HttpResponse("")
     messages.success(request, "Comment deleted.")
     return HttpResponseRedirect(issue.get_absolute_url())
+
+
+def _raise_if_deleted(refusal: ValidationError) -> None:
+    """An issue (or comment) deleted while the request was under way is a 404, as if the
+    request had come a moment later."""
+    if getattr(refusal, "code", None) == "deleted":
+        raise Http404(" ".join(refusal.messages))
 
 
 def _comment_refused(request, project, issue, message: str, **extra) -> HttpResponse:

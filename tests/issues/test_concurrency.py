@@ -4,6 +4,7 @@ SQLite serialises every writer, so these run on PostgreSQL only (see tests/conft
 """
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from issues import operations
-from issues.models import Issue, Status
+from issues.models import Comment, Issue, Status
 from tests.factories import IssueFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -172,3 +173,278 @@ def test_edit_and_move_racing_for_the_last_wip_slot_one_is_refused(project, memb
     results = at_once(2, race)
     assert len(failures(results)) == 1
     assert Issue.objects.filter(status=in_review).count() == 1
+
+
+# Deadlocks: moves in opposite directions ------------------------------------------------------
+
+
+ROUNDS = 6
+
+
+def opposite_pairs(project, member, status, rounds: int = ROUNDS):
+    """`rounds` pairs of cards, one in To do and one in In progress."""
+    to_do, in_progress = status("To do"), status("In progress")
+    return (
+        to_do,
+        in_progress,
+        [
+            (
+                IssueFactory(project=project, actor=member, status=to_do),
+                IssueFactory(project=project, actor=member, status=in_progress),
+            )
+            for _ in range(rounds)
+        ],
+    )
+
+
+def test_opposite_moves_between_two_columns_never_deadlock(project, member, status):
+    to_do, in_progress, pairs = opposite_pairs(project, member, status)
+    for down, up in pairs:
+        results = at_once(
+            2,
+            lambda i, down=down, up=up: operations.move_issue(
+                issue=(down, up)[i], actor=member, status=(in_progress, to_do)[i]
+            ),
+        )
+        assert failures(results) == []
+    assert Issue.objects.filter(status=to_do).count() == ROUNDS
+    assert Issue.objects.filter(status=in_progress).count() == ROUNDS
+
+
+def test_status_edit_against_an_opposite_move_never_deadlocks(project, member, status):
+    to_do, in_progress, pairs = opposite_pairs(project, member, status)
+    for down, up in pairs:
+
+        def race(i: int, down=down, up=up) -> Issue:
+            if i:
+                return operations.move_issue(issue=up, actor=member, status=to_do)
+            return operations.update_issue(
+                issue=down, actor=member, changes={"status": in_progress}
+            )
+
+        assert failures(at_once(2, race)) == []
+    assert Issue.objects.filter(status=in_progress).count() == ROUNDS
+
+
+def test_bulk_move_against_opposite_moves_never_deadlocks(project, member, status):
+    to_do, in_progress, pairs = opposite_pairs(project, member, status)
+    downs = [down for down, _ in pairs]
+
+    def race(i: int):
+        if i == 0:
+            return operations.bulk_move(issues=downs, actor=member, status=in_progress)
+        return operations.move_issue(issue=pairs[i - 1][1], actor=member, status=to_do)
+
+    results = at_once(ROUNDS + 1, race)
+    assert failures(results) == []
+    assert results[0].refused == {}
+    assert Issue.objects.filter(status=in_progress).count() == ROUNDS
+
+
+def test_opposite_moves_with_comments_and_edits_never_fail(project, member, status):
+    """The mix a busy board sees: moves both ways, edits and comments on the same cards."""
+    to_do, in_progress, pairs = opposite_pairs(project, member, status, rounds=2)
+    (a, b), (c, d) = pairs
+    work = [
+        lambda: operations.move_issue(issue=a, actor=member, status=in_progress),
+        lambda: operations.move_issue(issue=b, actor=member, status=to_do),
+        lambda: operations.move_issue(issue=c, actor=member, status=in_progress, after=b),
+        lambda: operations.move_issue(issue=d, actor=member, status=to_do, before=a),
+        lambda: operations.update_issue(issue=a, actor=member, changes={"priority": 3}),
+        lambda: operations.update_issue(issue=d, actor=member, changes={"title": "Renamed"}),
+        lambda: operations.add_comment(issue=b, actor=member, body="On it"),
+        lambda: operations.bulk_update(issues=[c, d], actor=member, changes={"priority": 2}),
+    ]
+    for _ in range(3):
+        results = at_once(len(work), lambda i: work[i]())
+        # A neighbour that moved away meanwhile is a stale board (refused with a message).
+        assert [
+            error
+            for error in failures(results)
+            if not (isinstance(error, ValidationError) and error.code == "stale_board")
+        ] == []
+
+
+# An edit racing a move of the same issue ---------------------------------------------------------
+
+
+def test_an_edit_racing_a_move_of_the_same_issue_both_succeed(project, member, status):
+    in_progress = status("In progress")
+    for _ in range(ROUNDS):
+        issue = IssueFactory(project=project, actor=member)
+
+        def race(i: int, issue=issue):
+            if i:
+                return operations.move_issue(issue=issue, actor=member, status=in_progress)
+            return operations.update_issue(issue=issue, actor=member, changes={"priority": 4})
+
+        assert failures(at_once(2, race)) == []
+        issue.refresh_from_db()
+        assert (issue.status_id, issue.priority) == (in_progress.pk, 4)
+
+
+def test_a_subtask_edit_racing_its_move_is_not_refused_for_its_parent(project, member, status):
+    in_progress = status("In progress")
+    story = IssueFactory(project=project, actor=member, title="Story")
+    for _ in range(ROUNDS):
+        subtask = IssueFactory(project=project, actor=member, kind="subtask", parent=story)
+
+        def race(i: int, subtask=subtask):
+            if i:
+                return operations.move_issue(issue=subtask, actor=member, status=in_progress)
+            return operations.update_issue(issue=subtask, actor=member, changes={"estimate": 3})
+
+        assert failures(at_once(2, race)) == []
+
+
+def test_two_identical_concurrent_edits_bump_the_version_once(issue, member, other_member):
+    editors = [member, other_member]
+    results = at_once(
+        2,
+        lambda i: operations.update_issue(issue=issue, actor=editors[i], changes={"priority": 3}),
+    )
+    assert failures(results) == []
+    issue.refresh_from_db()
+    assert issue.version == 2
+    assert issue.events.filter(field="priority").count() == 1
+
+
+def test_two_identical_concurrent_label_edits_write_one_event(project, issue, member):
+    label = project.labels.get(name="Bug fix")
+    results = at_once(
+        2, lambda i: operations.update_issue(issue=issue, actor=member, changes={"labels": [label]})
+    )
+    assert failures(results) == []
+    issue.refresh_from_db()
+    assert issue.version == 2
+    assert issue.events.filter(field="labels").count() == 1
+
+
+# Acting on an issue while an admin deletes it ----------------------------------------------------
+
+
+def while_deleting(issue, admin, work: Callable[[], object]) -> object:
+    """Run `work` while another connection deletes `issue` and holds its transaction open a
+    moment: the work queues behind the delete and must be refused, not crash."""
+    from django.db import transaction
+
+    def run(i: int):
+        if i == 0:
+            with transaction.atomic():
+                operations.delete_issue(issue=issue, actor=admin)
+                time.sleep(0.4)  # The other thread reaches its lock (or its commit) meanwhile.
+            return None
+        time.sleep(0.1)
+        return work()
+
+    deleted, result = at_once(2, run)
+    assert deleted is None
+    assert not Issue.objects.filter(pk=issue.pk).exists()
+    return result
+
+
+def assert_refused_as_deleted(result: object) -> None:
+    assert isinstance(result, ValidationError), repr(result)
+    assert result.code == "deleted"
+    assert "was deleted" in result.messages[0]
+
+
+def test_a_comment_on_an_issue_being_deleted_is_refused(issue, member, admin_user):
+    result = while_deleting(
+        issue, admin_user, lambda: operations.add_comment(issue=issue, actor=member, body="Hi")
+    )
+    assert_refused_as_deleted(result)
+
+
+def test_an_edit_of_an_issue_being_deleted_is_refused(issue, member, admin_user):
+    result = while_deleting(
+        issue,
+        admin_user,
+        lambda: operations.update_issue(issue=issue, actor=member, changes={"priority": 2}),
+    )
+    assert_refused_as_deleted(result)
+
+
+def test_a_move_of_an_issue_being_deleted_is_refused(issue, member, admin_user, status):
+    result = while_deleting(
+        issue,
+        admin_user,
+        lambda: operations.move_issue(issue=issue, actor=member, status=status("Done")),
+    )
+    assert_refused_as_deleted(result)
+
+
+def test_a_bulk_edit_reports_an_issue_being_deleted_and_changes_the_others(
+    project, issue, member, admin_user
+):
+    other = IssueFactory(project=project, actor=member)
+    result = while_deleting(
+        issue,
+        admin_user,
+        lambda: operations.bulk_update(
+            issues=[issue, other], actor=member, changes={"priority": 4}
+        ),
+    )
+    assert [changed.pk for changed in result.changed] == [other.pk]
+    assert "was deleted" in result.refused[issue.key]
+
+
+def test_setting_as_parent_an_issue_being_deleted_is_refused(project, member, admin_user):
+    epic = IssueFactory(project=project, actor=member, kind="epic")
+    story = IssueFactory(project=project, actor=member)
+    result = while_deleting(
+        epic,
+        admin_user,
+        lambda: operations.update_issue(issue=story, actor=member, changes={"parent": epic}),
+    )
+    assert isinstance(result, ValidationError), repr(result)
+    assert result.code == "deleted"
+    story.refresh_from_db()
+    assert story.parent_id is None
+
+
+def test_deleting_an_issue_while_it_gets_a_child_is_refused_for_the_child(
+    project, member, admin_user
+):
+    """The other way round: the child is set first, so the delete sees it and refuses."""
+    from django.db import transaction
+
+    epic = IssueFactory(project=project, actor=member, kind="epic")
+    story = IssueFactory(project=project, actor=member)
+
+    def run(i: int):
+        if i == 0:
+            with transaction.atomic():
+                operations.update_issue(issue=story, actor=member, changes={"parent": epic})
+                time.sleep(0.4)
+            return None
+        time.sleep(0.1)
+        return operations.delete_issue(issue=epic, actor=admin_user)
+
+    _, refused = at_once(2, run)
+    assert isinstance(refused, ValidationError), repr(refused)
+    assert refused.code == "has_children"
+    assert Issue.objects.filter(pk=epic.pk).exists()
+
+
+@pytest.mark.parametrize("action", ["comment", "priority", "move", "bulk", "delete"])
+def test_requests_on_an_issue_being_deleted_answer_404_or_409_not_500(
+    project, issue, member, admin_user, status, action
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user if action == "delete" else member)
+    key, number = project.key, issue.number
+    requests = {
+        "comment": (reverse("issues:comment_add", args=[key, number]), {"body": "Hi"}),
+        "priority": (reverse("issues:field", args=[key, number, "priority"]), {"priority": "high"}),
+        "move": (reverse("boards:move", args=[key]), {"issue": number, "status": status("Done").pk}),
+        "bulk": (reverse("issues:bulk", args=[key]), {"issues": number, "priority": "low"}),
+        "delete": (reverse("issues:delete", args=[key, number]), {}),
+    }
+    url, data = requests[action]
+    response = while_deleting(issue, admin_user, lambda: client.post(url, data))
+    assert response.status_code in (302, 404, 409), response.content[:300]
+    assert not Comment.objects.exists()

@@ -671,8 +671,9 @@ def test_htmx_comment_answers_are_the_timeline_or_comment_alone(
 ):
     other = IssueFactory(project=project, actor=member, title="Other one")
     # The answers render the timeline or the comment, not the page: no children, no choices.
-    # 14, + the notifications fan-out task of the comment.
-    with django_assert_max_num_queries(15):
+    # 14, + the notifications fan-out task of the comment, + the KEY SHARE lock that keeps the
+    # issue from being deleted under the comment (16; an edit: 15 + the lock).
+    with django_assert_max_num_queries(16):
         response = member_client.post(
             comment_url(issue), {"body": f"See WEB-{other.number}"}, **HTMX
         )
@@ -680,7 +681,7 @@ def test_htmx_comment_answers_are_the_timeline_or_comment_alone(
     assert f'href="{detail_url(other)}"' in html
     assert 'id="timeline"' in html and "data-edit-toggle" in html
     comment = Comment.objects.get()
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = member_client.post(
             comment_edit_url(comment), {"body": f"WEB-{other.number}!"}, **HTMX
         )
@@ -900,3 +901,53 @@ def test_detail_queries_do_not_grow_with_children_comments_labels_or_events(
     # 17, and intake's two: the customer requests and the duplicates merged into this issue.
     with django_assert_max_num_queries(19):
         member_client.get(detail_url(story))
+
+
+# Side-panel fields carry the page's version ----------------------------------------------------
+
+
+def test_panel_fields_post_the_version_the_page_shows(member_client, issue):
+    html = member_client.get(detail_url(issue)).content.decode()
+    panel = html[html.index('id="field-priority"') :]
+    assert f'name="version" value="{issue.version}" data-issue-version' in panel[:1500]
+
+
+def test_a_panel_change_from_a_stale_page_is_refused_with_what_was_saved(
+    member_client, issue, other_member
+):
+    operations.update_issue(issue=issue, actor=other_member, changes={"priority": Priority.LOW})
+    response = member_client.post(
+        field_url(issue, "priority"), {"priority": "urgent", "version": 1}, **HTMX
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed WEB-1" in html
+    assert '<option value="low" selected>' in html
+    assert 'name="version" value="2"' in html
+    assert fresh(issue).priority == Priority.LOW
+
+
+def test_a_stale_panel_change_without_javascript_shows_the_page_with_the_conflict(
+    member_client, issue, other_member
+):
+    operations.update_issue(issue=issue, actor=other_member, changes={"estimate": 5})
+    response = member_client.post(field_url(issue, "estimate"), {"estimate": 8, "version": 1})
+    assert response.status_code == 409
+    assert "Nothing was overwritten" in response.content.decode()
+    assert fresh(issue).estimate == 5
+
+
+def test_a_panel_change_with_the_current_version_is_saved(member_client, issue):
+    response = member_client.post(
+        field_url(issue, "priority"), {"priority": "high", "version": issue.version}, **HTMX
+    )
+    assert response.status_code == 200
+    assert fresh(issue).priority == Priority.HIGH
+    assert response["X-Issue-Version"] == "2"
+
+
+def test_a_panel_change_without_a_version_is_not_checked(member_client, issue, other_member):
+    operations.update_issue(issue=issue, actor=other_member, changes={"priority": Priority.LOW})
+    response = member_client.post(field_url(issue, "priority"), {"priority": "high"}, **HTMX)
+    assert response.status_code == 200
+    assert fresh(issue).priority == Priority.HIGH
