@@ -440,7 +440,10 @@ def test_requests_on_an_issue_being_deleted_answer_404_or_409_not_500(
     requests = {
         "comment": (reverse("issues:comment_add", args=[key, number]), {"body": "Hi"}),
         "priority": (reverse("issues:field", args=[key, number, "priority"]), {"priority": "high"}),
-        "move": (reverse("boards:move", args=[key]), {"issue": number, "status": status("Done").pk}),
+        "move": (
+            reverse("boards:move", args=[key]),
+            {"issue": number, "status": status("Done").pk},
+        ),
         "bulk": (reverse("issues:bulk", args=[key]), {"issues": number, "priority": "low"}),
         "delete": (reverse("issues:delete", args=[key, number]), {}),
     }
