@@ -23,12 +23,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchQuery
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -1563,3 +1565,30 @@ class TrackerUserAdmin(UserAdmin):
             )
             return queryset.filter(pk__in=members.values("user_id"))
         return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        """Adding a member finds one account by its exact username or e-mail address, never
+        a list to browse: a project admin must not learn who else has an account."""
+        if self._picker(request) == ("membership", "user"):
+            term = search_term.strip()
+            if not term:
+                return queryset.none(), False
+            return queryset.filter(Q(username__iexact=term) | Q(email__iexact=term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "View on site" (/admin/r/<content type>/<id>/) for what this staff user
+    administers only: anything else is a 404, so no other project's keys or numbers leak."""
+    try:
+        content_type = ContentType.objects.get_for_id(content_type_id)
+        obj = content_type.get_object_for_this_type(pk=object_id)
+    except (ObjectDoesNotExist, ValueError, ValidationError):
+        raise Http404("No such object.") from None
+    project_id = obj.pk if isinstance(obj, Project) else getattr(obj, "project_id", None)
+    allowed = administered(request) is None or (
+        project_id is not None and administers(request, project_id)
+    )
+    if not allowed:
+        raise Http404("No such object.")
+    return contenttype_views.shortcut(request, content_type_id, object_id)

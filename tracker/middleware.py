@@ -4,9 +4,12 @@ import logging
 from collections.abc import Callable
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
@@ -84,4 +87,32 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
         # app.js shows this as a notice instead of swapping a whole page into a fragment.
         response.headers["X-Error-Message"] = quote(UNAVAILABLE_MESSAGE)
+    return response
+
+
+class PrivatePagesMiddleware:
+    """Pages and fragments for a signed-in person are marked private and not to be stored: a
+    shared proxy keeps no copy, and the back button after signing out shows nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_cache=True, no_store=True)
+        return response
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a throttled log-in: 429, a page that says why and for how long,
+    and Retry-After."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": max(1, round(cooloff.total_seconds() / 60)),
+    }
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(cooloff.total_seconds()))
     return response

@@ -10,6 +10,7 @@ EMAIL_URL     smtp://user:password@host:587 (STARTTLS), smtps://…:465 (TLS), c
 DEFAULT_FROM_EMAIL  the sender of every e-mail.
 """
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -123,6 +124,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_htmx",
     "template_partials",
+    "axes",
     "issues",
     "boards",
     "notifications",
@@ -149,6 +151,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Pages for a signed-in person are theirs alone: no shared or back-button copies.
+    "tracker.middleware.PrivatePagesMiddleware",
+    # Last, as django-axes asks: answers a locked-out log-in with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -182,8 +188,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Django's, loading the signed-in user's profile (avatar colour) in the same query.
-AUTHENTICATION_BACKENDS = ["accounts.backends.ProfileBackend"]
+# Log-in throttling (django-axes): failures are counted in the database, so every process sees
+# them. After AXES_FAILURE_LIMIT wrong passwords in a row for one username, or from one IP
+# address, logging in is refused (even with the right password) for AXES_COOLOFF_TIME; a
+# success resets the count, so someone who mistypes twice never notices.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # Django's, loading the signed-in user's profile (avatar colour) in the same query.
+    "accounts.backends.ProfileBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tracker.middleware.locked_out"
+AXES_VERBOSE = False
 # Password reset requests per hour, per e-mail address and per client IP address.
 PASSWORD_RESET_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_PER_EMAIL", "3"))
 PASSWORD_RESET_PER_IP = int(os.environ.get("PASSWORD_RESET_PER_IP", "20"))

@@ -778,3 +778,74 @@ def test_admin_refused_rename_shows_the_sentence(root_client, project):
     response = root_client.post(reverse("admin:issues_project_change", args=[project.pk]), data)
     assert response.status_code == 200
     assert project.labels.filter(name="Tech debt").exists()
+
+
+# What the admin reveals to a scoped staff user ---------------------------------------------------
+
+
+def view_on_site_url(obj) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    return f"/admin/r/{ContentType.objects.get_for_model(obj).pk}/{obj.pk}/"
+
+
+def test_view_on_site_redirects_to_an_issue_of_an_administered_project(staff_client, issue):
+    response = staff_client.get(view_on_site_url(issue))
+    assert response.status_code == 302
+    assert response["Location"].endswith("/projects/WEB/issues/1/")
+
+
+@pytest.mark.parametrize("what", ["issue", "project"])
+def test_view_on_site_is_404_for_other_projects(staff_client, foreign_issue, what):
+    obj = foreign_issue if what == "issue" else foreign_issue.project
+    response = staff_client.get(view_on_site_url(obj))
+    assert response.status_code == 404
+    assert "OPS" not in response.get("Location", "")
+
+
+def test_view_on_site_is_404_for_objects_without_a_project(staff_client, other_member):
+    assert staff_client.get(view_on_site_url(other_member)).status_code == 404
+
+
+@pytest.mark.parametrize("object_id", ["x", "99999", "1%00"])
+def test_view_on_site_is_404_for_unknown_objects(staff_client, issue, object_id):
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Issue).pk
+    assert staff_client.get(f"/admin/r/{content_type}/{object_id}/").status_code == 404
+
+
+def test_view_on_site_still_works_for_superusers(root_client, foreign_issue):
+    response = root_client.get(view_on_site_url(foreign_issue))
+    assert response.status_code == 302
+    assert response["Location"].endswith("/projects/OPS/issues/1/")
+
+
+def member_picker(client, term: str):
+    return client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "issues",
+            "model_name": "membership",
+            "field_name": "user",
+            "term": term,
+        },
+    )
+
+
+def test_member_picker_lists_no_accounts_for_a_partial_term(staff_client, outsider):
+    outsider.email = "olga@example.com"
+    outsider.save()
+    for term in ("", "o", "olg", "example.com", "@"):
+        response = member_picker(staff_client, term)
+        assert response.status_code == 200
+        assert response.json()["results"] == [], term
+
+
+@pytest.mark.parametrize("term", ["olga", "OLGA", "olga@example.com", " Olga@Example.com "])
+def test_member_picker_finds_an_account_by_exact_username_or_email(staff_client, outsider, term):
+    outsider.email = "olga@example.com"
+    outsider.save()
+    response = member_picker(staff_client, term)
+    assert response.json()["results"] == [{"id": str(outsider.pk), "text": "olga"}]
+    assert "example.com" not in response.content.decode()

@@ -95,3 +95,92 @@ def test_no_template_has_inline_script(path):
     assert inline_scripts == []
     assert handlers == []
     assert javascript_urls == []
+
+
+# Log-in throttling (django-axes) ------------------------------------------------------------------
+
+
+@pytest.fixture
+def person(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = UserFactory(username="alice")
+    user.set_password("correct horse")
+    user.save()
+    return user
+
+
+def log_in(url: str, username: str, password: str, ip: str = "203.0.113.7"):
+    # A new client each time, as separate browsers (or app processes) would be.
+    return Client(REMOTE_ADDR=ip).post(url, {"username": username, "password": password})
+
+
+LOGIN_URLS = ["/accounts/login/", "/admin/login/"]
+
+
+def test_someone_who_mistypes_twice_never_notices(person):
+    for _ in range(2):
+        assert log_in("/accounts/login/", "alice", "wrong").status_code == 200
+    assert log_in("/accounts/login/", "alice", "correct horse").status_code == 302
+
+
+@pytest.mark.parametrize("url", LOGIN_URLS)
+def test_many_wrong_passwords_lock_the_account_even_for_the_right_one(person, settings, url):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(url, "alice", "guess")
+    response = log_in(url, "alice", "correct horse", ip="198.51.100.9")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert "Too many failed log-ins" in response.content.decode()
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_many_wrong_passwords_from_one_address_lock_that_address(person, settings):
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        log_in("/accounts/login/", f"someone{number}", "guess", ip="192.0.2.1")
+    assert log_in("/accounts/login/", "alice", "correct horse", ip="192.0.2.1").status_code == 429
+    # The account itself was not the target: from elsewhere it logs in.
+    assert log_in("/accounts/login/", "alice", "correct horse", ip="192.0.2.2").status_code == 302
+
+
+def test_failures_are_counted_in_the_database_shared_by_every_process(person):
+    from axes.models import AccessAttempt
+
+    log_in("/accounts/login/", "alice", "guess")
+    attempt = AccessAttempt.objects.get(username="alice")
+    assert attempt.failures_since_start == 1
+
+
+def test_a_success_resets_the_count(person, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in("/accounts/login/", "alice", "guess")
+    assert log_in("/accounts/login/", "alice", "correct horse").status_code == 302
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in("/accounts/login/", "alice", "guess")
+    assert log_in("/accounts/login/", "alice", "correct horse").status_code == 302
+
+
+# Caching of signed-in pages ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/projects/WEB/board/",
+        "/projects/WEB/issues/",
+        "/projects/WEB/issues/1/",
+        "/projects/WEB/board/column/?column={status}&offset=0",
+        "/admin/",
+    ],
+)
+def test_signed_in_pages_and_fragments_are_private_and_not_stored(
+    client, project, member, issue, url
+):
+    member.is_staff = True
+    member.save()
+    client.force_login(member)
+    response = client.get(url.format(status=issue.status_id), headers={"HX-Request": "true"})
+    assert response.status_code in (200, 204)
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-cache", "no-store"} <= directives
+    assert "public" not in directives
