@@ -41,6 +41,7 @@ from django.db.models.functions import RowNumber
 
 from issues.models import Issue, Kind, Label, Priority, Project, Status, StatusCategory
 from issues.templatetags.tracker import display_name
+from tracker.inputs import BIGINT_MAX, whole_number
 
 PAGE_SIZE = 50
 # The most cards a re-rendered column keeps after a move ("Show more" can load further).
@@ -49,6 +50,8 @@ GROUPS = {"epic": "Epic", "assignee": "Assignee", "priority": "Priority"}
 # Categories whose columns are hidden unless the URL asks for them (?show=triage).
 HIDEABLE = {StatusCategory.TRIAGE: "Triage", StatusCategory.CANCELED: "Canceled"}
 NO_LANE = "none"
+# The latest moment a version can name (the end of year 9999, in microseconds since 1970).
+MAX_VERSION_MICROS = calendar.timegm((9999, 12, 31, 23, 59, 59)) * 10**6 + 999_999
 
 
 class IdList(Aggregate):
@@ -506,14 +509,15 @@ def version(count: int, last: datetime.datetime | None) -> str:
 def parse_version(text: str | None) -> tuple[int, datetime.datetime | None] | None:
     """(count, latest change) of a version a browser sent, or None if it is not one."""
     count, _, micro = (text or "").partition("-")
-    if not (count.isdigit() and micro.isdigit()) or len(micro) > 20:
-        return None
-    micro = int(micro)
+    count = whole_number(count, maximum=BIGINT_MAX)
+    micro = whole_number(micro, maximum=MAX_VERSION_MICROS)
+    if count is None or micro is None:
+        return None  # Not a version this app wrote: unknown, so the answer is a whole board.
     if not micro:
-        return int(count), None
+        return count, None
     seconds, fraction = divmod(micro, 10**6)
     moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
-    return int(count), moment.replace(microsecond=fraction)
+    return count, moment.replace(microsecond=fraction)
 
 
 def unchanged_since(project: Project, last: datetime.datetime | None) -> bool:

@@ -30,6 +30,7 @@ from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 from issues.workflow import allowed_moves, as_data, refusal_note, split_targets
 from notifications.inbox import with_unread_count
 from planning.models import Sprint, SprintState
+from tracker.inputs import whole_number
 
 from . import cache as board_cache
 from .board import (
@@ -284,8 +285,8 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
         return response
     loaded = {}
     for status_id in {old_status.pk, status.pk}:
-        value = request.POST.get(f"loaded_{status_id}", "")
-        loaded[status_id] = int(value) if value.isdigit() else PAGE_SIZE
+        count = whole_number(request.POST.get(f"loaded_{status_id}"))
+        loaded[status_id] = PAGE_SIZE if count is None else count
     board_data = build_board(
         project,
         filterset,
@@ -530,9 +531,10 @@ def _with_query(url: str, query: str) -> str:
 def _whole_number(value: str | None, name: str, *, maximum: int) -> int:
     if value is None or value == "":
         raise Refused(f"Missing {name}.")
-    if not value.isdigit() or int(value) > maximum:
+    number = whole_number(value, maximum=maximum)
+    if number is None:
         raise Refused(f"“{value[:20]}” is not a valid {name}.")
-    return int(value)
+    return number
 
 
 def _move_issues(project: Project, data: QueryDict) -> tuple[Issue, Issue | None, Issue | None]:

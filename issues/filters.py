@@ -9,7 +9,6 @@ import re
 
 import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, Value, When
@@ -17,6 +16,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 from planning import scores
 from planning.models import SprintState
 
+from .forms import CheckedIdsMixin
 from .models import Issue, Kind, Priority, Project, Role, Source, StatusCategory
 
 ORDERING_FIELDS = (
@@ -49,23 +49,11 @@ def search_vector() -> SearchVector:
     return SearchVector("title", "description", config=SEARCH_CONFIG)
 
 
-class _StatusIdsField(django_filters.fields.ModelMultipleChoiceField):
-    """Status ids; a number too big for a database integer is not one (SQLite cannot even
-    compare it: OverflowError)."""
+class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows chosen by id (?status=3&status=7), checked as plain numbers first."""
 
-    def _check_values(self, value):
-        for pk in value:
-            if str(pk).strip().lstrip("+-").isdigit() and abs(int(pk)) >= 2**63:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
-
-
-class _StatusFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = _StatusIdsField
+    class field_class(CheckedIdsMixin, django_filters.fields.ModelMultipleChoiceField):
+        pass
 
 
 class IssueFilter(django_filters.FilterSet):
@@ -90,7 +78,7 @@ class IssueFilter(django_filters.FilterSet):
         method="filter_epic", to_field_name="number", queryset=None, label="Epic"
     )
     source = django_filters.MultipleChoiceFilter(choices=Source.choices, label="Source")
-    status = _StatusFilter(queryset=None, label="Status")
+    status = IdsFilter(queryset=None, label="Status")
     category = django_filters.MultipleChoiceFilter(
         field_name="status__category", choices=StatusCategory.choices, label="Status category"
     )

@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from tracker.inputs import BIGINT_MAX, whole_number
+
 from .models import KIND_LEVELS, Confidence, Impact, Issue, Kind, Priority, Project, Role, Source
 
 # The kinds that a parent of each kind may be (the hierarchy is epic › story/task/bug › subtask).
@@ -47,27 +49,31 @@ def members_of(project: Project) -> QuerySet:
     )
 
 
+class CheckedIdsMixin:
+    """For a ModelMultipleChoiceField of rows chosen by id: an id that is not a plain number
+    within the column's range is an invalid choice (the database is never asked: SQLite cannot
+    even bind one past 2**63)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if whole_number(str(pk), maximum=BIGINT_MAX) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(pk)[:20]},
+                )
+        return super()._check_values(value)
+
+
+class IdsField(CheckedIdsMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
 class IssueChoiceField(forms.ModelChoiceField):
     """An issue chosen by its number, shown as its key and title."""
 
     def label_from_instance(self, issue: Issue) -> str:
         return f"{issue.project.key}-{issue.number} · {issue.title}"
-
-
-class LabelsField(forms.ModelMultipleChoiceField):
-    """Labels by id; an id too big for the database is an invalid choice, not a crash
-    (SQLite raises OverflowError past 64 bits, which Django's field does not catch)."""
-
-    def _check_values(self, value):
-        for pk in value:
-            text = str(pk).strip()
-            if text.lstrip("-").isdigit() and abs(int(text)) >= 2**63:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": text[:20]},
-                )
-        return super()._check_values(value)
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -105,7 +111,7 @@ def issue_fields(project: Project, kind: str) -> dict[str, forms.Field]:
         "assignee": MemberChoiceField(
             queryset=members_of(project), required=False, empty_label="Unassigned"
         ),
-        "labels": LabelsField(
+        "labels": IdsField(
             queryset=project.labels.all(), required=False, widget=forms.CheckboxSelectMultiple
         ),
         "parent": IssueChoiceField(

@@ -38,6 +38,7 @@ from notifications import operations as notifications
 from notifications.views import watch_state
 from planning import scores
 from projects.operations import may_create_projects
+from tracker.inputs import BIGINT_MAX, whole_number
 
 from . import operations
 from .access import project_for
@@ -329,7 +330,7 @@ class CappedPaginator(Paginator):
 
 def _count_cap(requested: str | None, per_page: int) -> int:
     """COUNT_CAP, or more when a deep page is asked for (so that it is not taken for past the end)."""
-    wanted = int(requested) if requested and requested.isdigit() and len(requested) < 7 else 1
+    wanted = whole_number(requested, maximum=999_999) or 1
     return max(COUNT_CAP, wanted * per_page)
 
 
@@ -398,7 +399,7 @@ def _prepare_rows(project: Project, page, labels: list) -> None:
 def _per_page(value: str | None, notes: list[str]) -> int:
     if value in (None, ""):
         return PER_PAGE
-    if value.isdigit() and int(value) in PER_PAGE_CHOICES:
+    if whole_number(value) in PER_PAGE_CHOICES:
         return int(value)
     choices = ", ".join(str(size) for size in PER_PAGE_CHOICES)
     notes.append(f"Rows per page can be {choices}: showing {PER_PAGE}.")
@@ -542,8 +543,9 @@ def _prefill(params: QueryDict, project: Project) -> dict:
     """Initial values from the query string; values that do not fit the project are ignored."""
     initial: dict = {}
     parent = None
-    if params.get("parent", "").isdigit():
-        parent = Issue.objects.filter(project=project, number=int(params["parent"])).first()
+    number = whole_number(params.get("parent"))
+    if number is not None:
+        parent = Issue.objects.filter(project=project, number=number).first()
     kind = params.get("kind")
     if kind not in Kind.values:
         kind = CHILD_KIND.get(parent.kind) if parent is not None else None
@@ -551,8 +553,9 @@ def _prefill(params: QueryDict, project: Project) -> dict:
         initial["kind"] = kind
     if parent is not None and kind and parent in parent_choices(project, kind):
         initial["parent"] = parent.number
-    if params.get("status", "").isdigit():
-        status = project.statuses.filter(pk=int(params["status"])).first()
+    status_id = whole_number(params.get("status"), maximum=BIGINT_MAX)
+    if status_id is not None:
+        status = project.statuses.filter(pk=status_id).first()
         if status is not None:
             initial["status"] = status
     return initial
@@ -576,13 +579,13 @@ def issue_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     issue = _load_issue(project, number)
     notifications.mark_read(user=request.user, issue=issue)  # The inbox row: seen.
     edit = request.GET.get("edit")
-    edit_comment = request.GET.get("edit_comment", "")
+    edit_comment = whole_number(request.GET.get("edit_comment"), maximum=BIGINT_MAX)
     return _render_detail(
         request,
         project,
         issue,
         editing=edit if edit in TEXT_FIELDS and project.can_edit else None,
-        editing_comment=int(edit_comment) if edit_comment.isdigit() else None,
+        editing_comment=edit_comment,
     )
 
 

@@ -42,6 +42,44 @@ class SecurityHeadersMiddleware:
         return response
 
 
+NUL_MESSAGE = "The request contains a NUL character (%00), which no field accepts."
+
+
+class BadInputMiddleware:
+    """Answer 400 to a NUL character anywhere in the path, the query string or a form post.
+
+    PostgreSQL cannot store or even compare text with NUL in it (a DataError, so a 500), and no
+    field of this app has a use for one; refusing them here covers every view, the admin's
+    filters and searches included, on SQLite as on PostgreSQL.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            response = HttpResponse(NUL_MESSAGE, status=400, content_type="text/plain")
+            response.headers["X-Error-Message"] = quote(NUL_MESSAGE)
+            return response
+        return self.get_response(request)
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path:
+        return True
+    data = [request.GET]
+    if request.method == "POST" and request.content_type in {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }:
+        data.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in data
+        for key, values in query.lists()
+    )
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 with a friendly page, not a trace, while the database cannot be reached.
 
@@ -99,8 +137,11 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # By the session cookie, not request.user: loading the user here would query the
+        # database after the view, even for the 503 page of an outage.
+        user = getattr(request, "_cached_user", None)
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES
+        if signed_in or (user is not None and user.is_authenticated):
             patch_cache_control(response, private=True, no_cache=True, no_store=True)
         return response
 

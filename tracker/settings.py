@@ -144,6 +144,8 @@ MIDDLEWARE = [
     # Above everything that may touch the database, so that even the 503 page gets the headers.
     "tracker.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # NUL characters are bad input (400) before any view or database sees them.
+    "tracker.middleware.BadInputMiddleware",
     "tracker.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
