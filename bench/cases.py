@@ -628,9 +628,9 @@ def move_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
             run,
             baseline=baseline,
             detail=described,
-            target=Target(max_ms=20)
+            target=Target(max_ms=10, max_queries=10)
             if baseline is None
-            else Target(max_ms=20, max_ratio=1.3, same_queries=True),
+            else Target(max_ms=10, max_queries=10, max_ratio=1.3, same_queries=True),
         )
 
     small = probe(little, sizes.column_small, None)

@@ -572,14 +572,28 @@ def load_headers(
     return statuses
 
 
-def window(issues: QuerySet, status_id: int, rank: str, *, inclusive: bool = False):
-    """The numbers of the two cards above `rank` and of the two at or below it, in rank
-    order: two index range scans whatever the size of the column."""
+def window_ids(issues: QuerySet, status_id: int, rank: str, *, inclusive: bool = False) -> Q:
+    """The two cards above `rank` in a column and the three at or below it (two without
+    `inclusive`): two index range scans whatever the size of the column, as a condition."""
     column = issues.filter(status_id=status_id)
-    above = column.filter(rank__lt=rank).order_by("-rank").values_list("pk", "number")[:2]
-    below_filter = {"rank__gte": rank} if inclusive else {"rank__gt": rank}
-    below = column.filter(**below_filter).order_by("rank").values_list("pk", "number")[:3]
-    return list(reversed(above)), list(below)
+    above = column.filter(rank__lt=rank).order_by("-rank").values("pk")[:2]
+    if inclusive:
+        below = column.filter(rank__gte=rank).order_by("rank").values("pk")[:3]
+    else:
+        below = column.filter(rank__gt=rank).order_by("rank").values("pk")[:2]
+    return Q(pk__in=above) | Q(pk__in=below)
+
+
+def around(cards: list[Issue], status_id: int, rank: str, *, inclusive: bool = False):
+    """From `cards` (in rank order), the (pk, number) of the two nearest above `rank` in the
+    column and of the nearest at or below it (three with `inclusive`, else two)."""
+    column = [card for card in cards if card.status_id == status_id]
+    above = [(c.pk, c.number) for c in column if c.rank < rank][-2:]
+    if inclusive:
+        below = [(c.pk, c.number) for c in column if c.rank >= rank][:3]
+    else:
+        below = [(c.pk, c.number) for c in column if c.rank > rank][:2]
+    return above, below
 
 
 def cards_after_move(
@@ -588,9 +602,16 @@ def cards_after_move(
     """The cards whose content a move changes, as they are now: the moved card and its new
     and old neighbours (their "Move up/down" buttons point at different cards now).
 
-    None if the moved card does not pass the filters (the caller then re-renders the columns).
+    One query loads the cards around both places (a few more than are shown; they say who is
+    whose neighbour), then labels and progress of those shown. None if the moved card does not
+    pass the filters (the caller then re-renders the columns).
     """
-    above, below = window(issues, moved.status_id, moved.rank, inclusive=True)
+    moved_away = (old_status_id, old_rank) != (moved.status_id, moved.rank)
+    condition = window_ids(issues, moved.status_id, moved.rank, inclusive=True)
+    if moved_away:
+        condition |= window_ids(issues, old_status_id, old_rank)
+    nearby = load_cards(project, Issue.objects.filter(condition).values("pk"))
+    above, below = around(nearby, moved.status_id, moved.rank, inclusive=True)
     if not below or below[0][0] != moved.pk:
         return None
     new = [*above, *below]
@@ -608,13 +629,15 @@ def cards_after_move(
     centre = len(above)
     for index in (centre - 1, centre, centre + 1):
         link(new, index)
-    if (old_status_id, old_rank) != (moved.status_id, moved.rank):
-        old_above, old_below = window(issues, old_status_id, old_rank)
-        old = [*old_above, *old_below[:2]]
+    if moved_away:
+        old_above, old_below = around(nearby, old_status_id, old_rank)
+        old = [*old_above, *old_below]
         for index in (len(old_above) - 1, len(old_above)):
             if 0 <= index < len(old) and old[index][0] not in links:
                 link(old, index)
-    cards = load_some_cards(project, wanted)
+    cards = [card for card in nearby if card.pk in links]
+    attach_labels(cards, project.labels.all())
+    load_progress_and_epics(project, cards, epics=False)
     for card in cards:
         card.above, card.below = links[card.pk]
     return cards

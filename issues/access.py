@@ -5,9 +5,10 @@ role is too low gets 403. Views call this first, because a fragment skips the pa
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest
 
-from .models import Project, Role, role_at_least
+from .models import Membership, Project, Role, role_at_least
 
 
 def project_for(
@@ -18,8 +19,18 @@ def project_for(
     An archived project is read-only: anything above viewing is 403, except what
     `archived_ok` allows (its settings, where an admin unarchives it).
     """
-    project = Project.objects.filter(key=key).first()
-    role = project.role_of(request.user) if project is not None else None
+    user = request.user
+    projects = Project.objects.filter(key=key)
+    if user.is_authenticated and not user.is_superuser:
+        # The role in the same query as the project: one query fewer on every request.
+        member = Membership.objects.filter(project=OuterRef("pk"), user=user)
+        projects = projects.annotate(member_role=Subquery(member.values("role")[:1]))
+    project = projects.first()
+    role = None
+    if project is not None:
+        if hasattr(project, "member_role"):
+            project.remember_role(user, project.member_role)
+        role = project.role_of(user)
     if role is None:
         raise Http404("No such project.")
     if not role_at_least(role, minimum):

@@ -114,7 +114,17 @@ class Project(models.Model):
             return None
         if user.is_superuser:
             return Role.ADMIN
+        known = getattr(self, "_known_roles", {})
+        if user.pk in known:
+            return known[user.pk]
         return self.memberships.filter(user=user).values_list("role", flat=True).first()
+
+    def remember_role(self, user, role: str | None) -> None:
+        """The role `user` has here, read by the caller (access.project_for) for this request:
+        the operations it calls then do not read it again."""
+        if not hasattr(self, "_known_roles"):
+            self._known_roles = {}
+        self._known_roles[user.pk] = role
 
     def default_status(self) -> Status:
         return self.statuses.get(is_default=True)

@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
 
@@ -458,8 +458,8 @@ def move_issue(
     def new_rank() -> str | None:
         # The neighbours are read again on every attempt: a concurrent move may have taken
         # the gap, or a rebalance may have renamed every key.
-        after_rank, before_rank = _neighbour_ranks(current, target, after, before)
-        low, high = _gap(current, target, after_rank, before_rank)
+        after_rank, before_rank, beside = _neighbour_ranks(current, target, after, before)
+        low, high = _gap(current, target, after_rank, before_rank, beside)
         no_neighbours = after is None and before is None
         below_low = low is None or low < current.rank
         if below_low and (high is None or current.rank < high or no_neighbours):
@@ -495,8 +495,8 @@ def rank_issue(
     current = _lock(issue)
 
     def new_rank() -> str | None:
-        after_rank, before_rank = _neighbour_ranks(current, None, after, before)
-        low, high = _gap(current, None, after_rank, before_rank)
+        after_rank, before_rank, beside = _neighbour_ranks(current, None, after, before)
+        low, high = _gap(current, None, after_rank, before_rank, beside)
         if (low is None or low < current.rank) and (high is None or current.rank < high):
             return None  # Already there.
         return ranking.key_between(low, high)
@@ -958,24 +958,32 @@ def _last_rank(project: Project) -> str | None:
 
 def _neighbour_ranks(
     issue: Issue, status: Status | None, after: Issue | None, before: Issue | None
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None, str | None]:
     """The current ranks of the cards the issue is dropped between, checked against the board.
 
     Neighbours must be other cards of the target column (of the project, for `status` None),
-    in order; anything else means the board the person looked at is out of date. Cards that others dropped into the same gap
-    meanwhile are no reason to refuse: the card lands right under `after` (or above `before`),
+    in order; anything else means the board the person looked at is out of date. Cards that
+    others dropped into the same gap meanwhile are no reason to refuse: the card lands right under `after` (or above `before`),
     and every drop is kept.
     """
     wanted = {neighbour.pk for neighbour in (after, before) if neighbour is not None}
     if not wanted:
-        return None, None
+        return None, None, None
     if issue.pk in wanted:
         raise ValidationError("A card cannot be placed next to itself.", code="neighbour")
+    # With each neighbour, the project rank right beside it on the side the card goes (read in
+    # the same query: the gap's other end, see _gap).
+    others = Issue.objects.filter(project_id=issue.project_id).exclude(pk=issue.pk).order_by()
+    next_rank = others.filter(rank__gt=OuterRef("rank")).order_by("rank").values("rank")[:1]
+    previous_rank = others.filter(rank__lt=OuterRef("rank")).order_by("-rank").values("rank")[:1]
+    beside_field = "next_rank" if after is not None else "previous_rank"
+    beside_query = next_rank if after is not None else previous_rank
     rows = {
         row["pk"]: row
-        for row in Issue.objects.filter(pk__in=wanted).values(
-            "pk", "project_id", "status_id", "rank"
-        )
+        for row in Issue.objects.filter(pk__in=wanted)
+        .order_by()
+        .annotate(**{beside_field: Subquery(beside_query)})
+        .values("pk", "project_id", "status_id", "rank", beside_field)
     }
     stale = ValidationError(
         "The board is out of date: reload it and try again.", code="stale_board"
@@ -996,23 +1004,30 @@ def _neighbour_ranks(
     after_rank, before_rank = ranks
     if after_rank is not None and before_rank is not None and after_rank >= before_rank:
         raise stale
-    return after_rank, before_rank
+    anchor = rows[(after if after is not None else before).pk]
+    return after_rank, before_rank, anchor[beside_field]
 
 
 def _gap(
-    issue: Issue, status: Status | None, after_rank: str | None, before_rank: str | None
+    issue: Issue,
+    status: Status | None,
+    after_rank: str | None,
+    before_rank: str | None,
+    beside: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """The two project ranks the moved issue must fall between (None: an open end)."""
+    """The two project ranks the moved issue must fall between (None: an open end).
+
+    `beside`: the project rank next to the neighbour (after `after`, else before `before`),
+    read with the neighbours; cards of other columns may lie between two cards of a column.
+    """
     others = Issue.objects.filter(project_id=issue.project_id).exclude(pk=issue.pk)
     if after_rank is not None:
-        low = after_rank
-    elif before_rank is not None:
-        low = others.filter(rank__lt=before_rank).aggregate(r=Max("rank"))["r"]
-        return low, before_rank
-    else:
-        low = others.filter(status=status).aggregate(r=Max("rank"))["r"]
-        if low is None:
-            return None, None  # Empty column: the current rank is as good as any.
+        return after_rank, beside
+    if before_rank is not None:
+        return beside, before_rank
+    low = others.filter(status=status).aggregate(r=Max("rank"))["r"]
+    if low is None:
+        return None, None  # Empty column: the current rank is as good as any.
     # Cards of other columns may lie in between: the key must differ from theirs too.
     high = others.filter(rank__gt=low).aggregate(r=Min("rank"))["r"]
     return low, high
