@@ -23,7 +23,7 @@ def project_for(
     projects = Project.objects.filter(key=key)
     if user.is_authenticated and not user.is_superuser:
         # The role in the same query as the project: one query fewer on every request.
-        member = Membership.objects.filter(project=OuterRef("pk"), user=user)
+        member = Membership.objects.filter(project=OuterRef("pk"), user=user).order_by()
         projects = projects.annotate(member_role=Subquery(member.values("role")[:1]))
     project = projects.first()
     role = None
