@@ -188,9 +188,13 @@ INTEGER_PARAMS = {
 
 
 def any_url(name: str, issue, comment) -> str:
+    from projects.models import Invitation
     from tests.test_authorization import url_for
 
-    return url_for(name, issue, comment)
+    invitation = None
+    if name == "projects:invitation_revoke":
+        invitation = Invitation.objects.create(project=issue.project, email="new@example.com")
+    return url_for(name, issue, comment, invitation)
 
 
 @FUZZ
