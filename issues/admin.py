@@ -32,7 +32,7 @@ from django.core.exceptions import (
     PermissionDenied,
     ValidationError,
 )
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -43,7 +43,6 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from projects import operations as project_ops
-
 from tracker.inputs import BIGINT_MAX, whole_number
 
 from . import export, operations

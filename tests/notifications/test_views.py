@@ -312,8 +312,14 @@ def test_mention_suggestions_list_matching_members(bob_client, project):
 
 def test_mention_suggestions_survive_odd_input(bob_client, project):
     response = bob_client.get(
-        reverse("watching:mentions", args=[project.key]), {"q": "%_\x00" + "x" * 5000}
+        reverse("watching:mentions", args=[project.key]), {"q": "%_" + "x" * 5000}
     )
 
     assert response.status_code == 200
     assert "No member matches" in response.content.decode()
+
+
+def test_mention_suggestions_refuse_a_nul_character(bob_client, project):
+    response = bob_client.get(reverse("watching:mentions", args=[project.key]), {"q": "al\x00"})
+
+    assert response.status_code == 400
