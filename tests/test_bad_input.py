@@ -188,13 +188,24 @@ INTEGER_PARAMS = {
 
 
 def any_url(name: str, issue, comment) -> str:
+    from intake.models import IntakeKey
     from projects.models import Invitation
     from tests.test_authorization import url_for
 
     invitation = None
     if name == "projects:invitation_revoke":
         invitation = Invitation.objects.create(project=issue.project, email="new@example.com")
-    return url_for(name, issue, comment, invitation)
+    if name == "intake:key_revoke":
+        IntakeKey.objects.get_or_create(
+            project=issue.project, kind="secret", name="Zendesk", defaults={"prefix": "sk_test"}
+        )
+    sprint = release = None
+    if name.startswith("planning:"):
+        from tests.factories import ReleaseFactory, SprintFactory
+
+        sprint = SprintFactory(project=issue.project)
+        release = ReleaseFactory(project=issue.project)
+    return url_for(name, issue, comment, invitation, sprint, release)
 
 
 @FUZZ
@@ -226,14 +237,17 @@ def test_a_unicode_digit_page_number_is_not_a_500(world, value):
 def every_request(issue, comment):
     from tests.test_authorization import ROWS
 
-    for name, rows in sorted(ROWS.items()):
-        for method, _ in rows:
-            yield name, method, any_url(name, issue, comment)
+    return [
+        (name, method, any_url(name, issue, comment))
+        for name, rows in sorted(ROWS.items())
+        for method, _ in rows
+    ]
 
 
 def test_a_nul_in_any_parameter_of_any_url_is_a_400(world, db_snapshot):
+    requests = every_request(world["issue"], world["comment"])  # Their objects made first.
     before = db_snapshot()
-    for name, method, url in every_request(world["issue"], world["comment"]):
+    for name, method, url in requests:
         for data in ({"q": "a\x00b"}, {"title": "\x00"}, {"a\x00": "1"}):
             response = getattr(world["client"], method)(url, data)
             assert response.status_code == 400, (name, method, data)

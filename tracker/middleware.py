@@ -72,6 +72,9 @@ def _has_nul(request: HttpRequest) -> bool:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     }:
+        # Read (and keep) the raw body first: a view may still want it after POST is parsed
+        # (the feedback widget reads its form-encoded JSON from request.body).
+        request.body  # noqa: B018
         data.append(request.POST)
     return any(
         "\x00" in key or any("\x00" in value for value in values)

@@ -84,8 +84,8 @@ def test_profile_refuses_a_colour_outside_the_palette(client):
 def test_signing_out_elsewhere_ends_other_sessions_only(client):
     user = UserFactory(username="carol")
     other = Client()
-    other.login(username="carol", password="password")
-    client.login(username="carol", password="password")
+    other.force_login(user)
+    client.force_login(user)
     response = client.post(reverse("account_sessions"), {"password": "password"})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
@@ -94,10 +94,10 @@ def test_signing_out_elsewhere_ends_other_sessions_only(client):
 
 
 def test_signing_out_elsewhere_needs_the_password(client):
-    UserFactory(username="carol")
+    user = UserFactory(username="carol")
     other = Client()
-    other.login(username="carol", password="password")
-    client.login(username="carol", password="password")
+    other.force_login(user)
+    client.force_login(user)
     response = client.post(reverse("account_sessions"), {"password": "wrong"}, follow=True)
     assert "That is not your current password." in response.content.decode()
     assert other.get(reverse("home")).status_code == 200

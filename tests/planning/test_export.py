@@ -41,11 +41,14 @@ def export(client, **params):
 
 
 def test_the_csv_ends_with_sprint_release_score_inputs_and_the_score(client, viewer, scored):
+    """Planning's columns, then intake's `requests` (the last column)."""
     client.force_login(viewer)
 
     row = export(client)[scored["value"].key]
+    planning = list(row)[-8:-1]
 
-    assert list(row)[-7:] == [
+    assert list(row)[-1] == "requests"
+    assert planning == [
         "sprint",
         "release",
         "value",
@@ -54,7 +57,7 @@ def test_the_csv_ends_with_sprint_release_score_inputs_and_the_score(client, vie
         "confidence",
         "score",
     ]
-    assert [row[name] for name in list(row)[-7:]] == [
+    assert [row[name] for name in planning] == [
         "'=Sprint 1",
         "2.4.0",
         "1",
