@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from issues.access import project_for
 from issues.models import Project, Role, StatusCategory
+from tracker.inputs import BIGINT_MAX, whole_number
 
 from . import operations
 from .forms import (
@@ -298,15 +299,15 @@ def status_order(request: HttpRequest, key: str) -> HttpResponse:
     project = _admin_project(request, key)
 
     def change():
-        try:
-            if "order" in request.POST:
-                order = [int(pk) for pk in request.POST.get("order", "").split(",") if pk]
-                return operations.reorder_statuses(project=project, actor=request.user, order=order)
-            status = project.statuses.filter(pk=int(request.POST.get("status", ""))).first()
-            offset = int(request.POST.get("offset", ""))
-        except ValueError:
-            raise Refusal("Choose a status and a direction.") from None
-        if status is None or offset not in (-1, 1):
+        if "order" in request.POST:
+            order = [whole_number(pk) for pk in request.POST.get("order", "").split(",") if pk]
+            if None in order:
+                raise Refusal("Choose a status and a direction.")
+            return operations.reorder_statuses(project=project, actor=request.user, order=order)
+        status_id = whole_number(request.POST.get("status", ""), maximum=BIGINT_MAX)
+        offset = {"-1": -1, "1": 1}.get(request.POST.get("offset", ""))
+        status = project.statuses.filter(pk=status_id).first() if status_id is not None else None
+        if status is None or offset is None:
             raise Refusal("Choose a status of this workflow and a direction.")
         return operations.shift_status(status=status, actor=request.user, offset=offset)
 

@@ -116,6 +116,24 @@ def test_keyboard_reorder_moves_a_status_up(admin_client, project, status):
     assert project.statuses.first().name == "Backlog"
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"status": "99999999999999999999", "offset": "1"},
+        {"status": "٣", "offset": "1"},
+        {"order": "1,²,3"},
+        {"order": "99999999999999999999"},
+    ],
+)
+def test_reorder_with_ids_that_are_not_plain_numbers_is_refused(
+    admin_client, project, db_snapshot, data
+):
+    before = db_snapshot()
+    response = admin_client.post(url("status_order"), data)
+    assert response.status_code == 400
+    assert db_snapshot() == before
+
+
 def test_drag_reorder_sends_the_whole_order(admin_client, project):
     ids = list(project.statuses.values_list("pk", flat=True))[::-1]
     response = admin_client.post(url("status_order"), {"order": ",".join(map(str, ids))})
