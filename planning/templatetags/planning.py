@@ -95,7 +95,9 @@ def _move_menu(context, cache, section, number: int, key: str) -> str:
             buttons.append('<button class="menu-button" name="sprint" value="">Backlog</button>')
         cache["menus"][section_key] = "".join(buttons)
     return (
-        f'<details class="menu card-menu"><summary aria-label="Move {key} to…">Move to…</summary>'
+        # The key is in the name but not on screen: the visible words stay part of the name.
+        f'<details class="menu card-menu"><summary>Move<span class="visually-hidden"> {key}</span>'
+        " to…</summary>"
         f'<form class="menu-list menu-right move-form" method="post" action="{cache["action"]}" '
         f'hx-post="{cache["action"]}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{cache["csrf"]}">'

@@ -149,3 +149,69 @@ def test_project_settings_are_accessible(page, login, admin_user, filled, axe, s
     login(admin_user)
     page.goto(f"/projects/WEB/settings/{section}")
     axe(page)
+
+
+@pytest.fixture
+def planned(filled, project, member):
+    """A sprint with an issue in it, a release with one too: what the backlog and the releases
+    pages show."""
+    from planning import operations as planning
+
+    sprint = planning.create_sprint(project=project, actor=member, name="Sprint 1")
+    release = planning.create_release(project=project, actor=member, name="1.0")
+    first, second = project.issues.exclude(kind=Kind.EPIC).order_by("number")[:2]
+    planning.plan_issue(issue=first, actor=member, sprint=sprint)
+    from issues import operations
+
+    operations.update_issue(issue=second, actor=member, changes={"release": release})
+    return release
+
+
+@pytest.mark.parametrize("path", ["backlog/", "releases/", "releases/{release}/", "reports/"])
+def test_planning_and_reports_pages_are_accessible(page, login, member, planned, axe, path):
+    login(member)
+    page.goto("/projects/WEB/" + path.format(release=planned.pk))
+    axe(page)
+
+
+def test_inbox_is_accessible(page, login, member, other_member, filled, run_worker, axe):
+    from issues import operations
+
+    operations.add_comment(issue=filled, actor=other_member, body="Can you look, @alice?")
+    run_worker()
+    login(member)
+    page.goto("/inbox/")
+    assert page.locator("main").inner_text()
+    axe(page)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/notifications/",
+        "/accounts/profile/",
+        "/accounts/password_change/",
+    ],
+)
+def test_account_pages_are_accessible(page, login, member, filled, axe, path):
+    login(member)
+    page.goto(path)
+    axe(page)
+
+
+@pytest.fixture
+def portal(filled, project, admin_user, member):
+    from intake import operations as intake
+    from intake.models import PortalMode
+    from issues import operations
+
+    intake.configure_portal(
+        project=project, actor=admin_user, enabled=True, mode=PortalMode.FULL, private=False
+    )
+    return operations.update_issue(issue=filled, actor=member, changes={"public": True})
+
+
+@pytest.mark.parametrize("path", ["", "ideas/{number}/", "submit/", "sign-in/", "?sort=top"])
+def test_portal_pages_are_accessible(page, portal, axe, path):
+    page.goto("/portal/WEB/" + path.format(number=portal.number))
+    axe(page)
