@@ -366,6 +366,49 @@ def test_dangerous_admin_lookups_are_refused_with_400(world, superuser_client, q
     assert superuser_client.get(f"/admin/issues/issue/?{query}").status_code == 400
 
 
+def _registered_admins():
+    from django.contrib import admin
+
+    return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+@pytest.mark.parametrize(
+    "model_admin", [model_admin for _, model_admin in _registered_admins()], ids=str
+)
+def test_every_registered_admin_accepts_only_plain_lookups(world, superuser_client, model_admin):
+    """Every changelist the site registers (the project's and third-party apps': auth's groups,
+    the task queue, axes) refuses a regex or a date part past the calendar with 400, and still
+    takes a plain lookup."""
+    from django.urls import reverse
+
+    from tracker.admin_site import SafeLookupsMixin
+
+    assert isinstance(model_admin, SafeLookupsMixin)
+    opts = model_admin.model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    pk = opts.pk.name
+    assert superuser_client.get(url, {f"{pk}__isnull": "False"}).status_code == 200
+    for lookup, value in ((f"{pk}__regex", "(a"), (f"{pk}__iregex", "["), ("pk__regex", "(a")):
+        assert superuser_client.get(url, {lookup: value}).status_code == 400, (url, lookup)
+    dates = [f.name for f in opts.get_fields() if f.get_internal_type() == "DateTimeField"]
+    for name in dates[:1]:
+        assert superuser_client.get(url, {f"{name}__year": "2147483648"}).status_code == 400
+
+
+def test_the_admin_site_covers_admins_registered_later():
+    """An admin registered after start-up (a new app's) gets the restriction too."""
+    from django.contrib import admin
+
+    from issues.models import Issue
+    from tracker.admin_site import SafeLookupsMixin, TrackerAdminSite
+
+    site = TrackerAdminSite(name="probe")
+    site.register(Comment)
+    site.register(Issue, admin.ModelAdmin)
+    assert all(isinstance(each, SafeLookupsMixin) for each in site._registry.values())
+    assert isinstance(admin.site._wrapped, TrackerAdminSite)
+
+
 @pytest.mark.parametrize(
     "query",
     ["created_at__year=2026", "created_at__year=2026&created_at__month=2", "kind__exact=bug",
