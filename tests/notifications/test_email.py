@@ -57,9 +57,7 @@ def test_an_email_of_a_rolled_back_change_is_never_sent(db, templates, run_worke
 
 
 def test_email_arrives_once_through_a_real_smtp_server(db, smtp_server, run_worker):
-    email.deliver.enqueue(
-        to="ann@example.com", subject="Hi", text="Hello", html="<p>Hello</p>", headers={}
-    )
+    email.queue(to="ann@example.com", subject="Hi", text="Hello", html="<p>Hello</p>", headers={})
 
     run_worker()
     run_worker()
@@ -78,7 +76,7 @@ def test_email_is_retried_when_the_smtp_server_is_down_and_arrives_exactly_once(
     port = free_port()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    email.deliver.enqueue(to="ann@example.com", subject="Hi", text="Hello", html="", headers={})
+    email.queue(to="ann@example.com", subject="Hi", text="Hello", html="", headers={})
 
     run_worker()  # Nothing listens on the port: the delivery is scheduled again, later.
 
@@ -96,3 +94,98 @@ def test_email_is_retried_when_the_smtp_server_is_down_and_arrives_exactly_once(
         server.stop()
 
     assert [message["To"] for message in server.messages] == ["ann@example.com"]
+
+
+def test_a_task_queued_before_batches_is_still_delivered(db, run_worker):
+    email.deliver.enqueue(to="ann@example.com", subject="Hi", text="Hello", html="", headers={})
+
+    run_worker()
+
+    assert [message.to for message in mail.outbox] == [["ann@example.com"]]
+
+
+def _queue_three() -> None:
+    with transaction.atomic(), email.batch():
+        for name in ("ann", "ben", "cy"):
+            email.queue(
+                to=f"{name}@example.com", subject=f"Hi {name}", text="Hello", html="", headers={}
+            )
+
+
+def test_a_batch_is_one_task_sent_over_one_connection(db, smtp_server, run_worker):
+    _queue_three()
+
+    assert DBTaskResult.objects.filter(task_path="notifications.email.deliver").count() == 1
+    run_worker()
+
+    assert [message["To"] for message in smtp_server.messages] == [
+        "ann@example.com",
+        "ben@example.com",
+        "cy@example.com",
+    ]
+    assert len(smtp_server.inbox.connections) == 1
+
+
+def test_a_batch_is_split_into_tasks_of_at_most_batch_emails(db, monkeypatch):
+    monkeypatch.setattr(email, "BATCH", 2)
+
+    _queue_three()
+
+    tasks = DBTaskResult.objects.filter(task_path="notifications.email.deliver")
+    assert sorted(len(task.args_kwargs["kwargs"]["messages"]) for task in tasks) == [1, 2]
+
+
+def test_a_batch_rolled_back_queues_nothing(db):
+    with pytest.raises(RuntimeError), transaction.atomic(), email.batch():
+        email.queue(to="ann@example.com", subject="Hi", text="Hello", html="", headers={})
+        raise RuntimeError("the change failed")
+
+    assert not DBTaskResult.objects.exists()
+
+
+def test_only_the_refused_email_of_a_batch_is_retried_and_each_arrives_once(
+    db, smtp_server, run_worker
+):
+    smtp_server.inbox.refuse = {"ben@example.com"}
+    _queue_three()
+
+    run_worker()
+
+    assert [message["To"] for message in smtp_server.messages] == [
+        "ann@example.com",
+        "cy@example.com",
+    ]
+    [later] = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    assert later.run_after > timezone.now()
+    kwargs = later.args_kwargs["kwargs"]
+    assert kwargs["attempt"] == 2
+    assert [message["to"] for message in kwargs["messages"]] == ["ben@example.com"]
+
+    smtp_server.inbox.refuse = set()
+    DBTaskResult.objects.filter(pk=later.pk).update(run_after=timezone.now())  # Back-off over.
+    run_worker()
+    run_worker()
+
+    assert sorted(message["To"] for message in smtp_server.messages) == [
+        "ann@example.com",
+        "ben@example.com",
+        "cy@example.com",
+    ]
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+
+
+def test_a_batch_gives_up_after_the_last_attempt(db, settings, run_worker, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    email.deliver.enqueue(
+        messages=[
+            {"to": "ann@example.com", "subject": "Hi", "text": "Hello", "html": "", "headers": {}}
+        ],
+        attempt=email.MAX_ATTEMPTS,
+    )
+
+    run_worker()
+
+    [task] = DBTaskResult.objects.all()
+    assert task.status == TaskResultStatus.FAILED
+    assert "given up after 8 attempts" in caplog.text
