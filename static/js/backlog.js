@@ -89,9 +89,14 @@
     countSelected();
   }
 
-  // A drop ends over the row's link: that click is not a request to open the issue.
+  // A drop ends over the row's link: that click is not a request to open the issue. Only the
+  // one pointer click that ends the drag is swallowed: a click from the keyboard (Enter or
+  // Space, detail 0) right after a drop is the user's next action, such as opening a row's
+  // "Move to…" menu.
   document.addEventListener("click", function (event) {
-    if (Date.now() - lastDrop < 250 && event.target.closest(".backlog-row")) {
+    if (event.detail === 0 || Date.now() - lastDrop >= 250) return;
+    if (event.target.closest(".backlog-row")) {
+      lastDrop = 0;
       event.preventDefault();
       event.stopPropagation();
     }
@@ -122,10 +127,11 @@
       : "Select issues with their checkboxes (shift-click for a range)";
   }
 
-  document.addEventListener("htmx:beforeRequest", function () {
-    document.querySelectorAll("#backlog details[open]").forEach(function (menu) {
-      menu.removeAttribute("open");
-    });
+  // A menu's form sent (a row's "Move to…", a sprint's Start or Edit): that menu closes. Other
+  // menus stay as they are: a drag's request must not close the menu the user opens next.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = event.detail.elt.closest && event.detail.elt.closest("#backlog details[open]");
+    if (menu) menu.removeAttribute("open");
   });
 
   htmx.onLoad(init);

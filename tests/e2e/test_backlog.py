@@ -27,12 +27,6 @@ def backlog(transactional_db, project, member):
     ]
 
 
-@pytest.mark.xfail(
-    reason="Known bug, found when the apps were integrated: after a drag, the backlog row's "
-    "'Move to…' menu no longer opens from the keyboard (Enter on its summary toggles nothing) "
-    "in most runs; the drag, sprint creation and start steps before and after it work.",
-    strict=False,
-)
 def test_plan_and_start_a_sprint_from_the_backlog(page, login, member, backlog):
     login(member)
     page.goto(BACKLOG)
