@@ -267,6 +267,7 @@ CARD_FIELDS = (
         "rank",
     ),
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
+    "assignee__profile__avatar_color",
     *("parent__number", "parent__title", "parent__kind", "parent__parent_id"),
     *("parent__parent__number", "parent__parent__title", "parent__parent__kind"),
 )
@@ -277,7 +278,7 @@ def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
     (their ids, in `label_ids`; see `attach_labels`)."""
     cards = list(
         Issue.objects.filter(pk__in=ids)
-        .select_related("assignee", "parent", "parent__parent")
+        .select_related("assignee__profile", "parent", "parent__parent")
         .only(*CARD_FIELDS)
         .annotate(label_ids=IdList("labels__id"))
         .order_by("rank")

@@ -350,7 +350,7 @@ class IssueQuerySet(models.QuerySet):
     def for_cards(self) -> IssueQuerySet:
         """What a card or a list row shows, in a fixed number of queries."""
         return self.select_related(
-            "status", "assignee", "parent", "parent__parent"
+            "status", "assignee__profile", "parent", "parent__parent"
         ).prefetch_related("labels")
 
     def ranked(self) -> IssueQuerySet:

@@ -857,7 +857,7 @@ def _detail_context(request: HttpRequest, project: Project, issue: Issue, **extr
     children = list(
         Issue.objects.filter(parent=issue)
         .defer("description")  # A child row shows its key, title, status, points and assignee.
-        .select_related("status", "assignee")
+        .select_related("status", "assignee__profile")
         .with_child_progress()
         .order_by("rank")
     )
@@ -936,10 +936,10 @@ def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:
 
     A new comment is answered with this alone, not with the whole page's context.
     """
-    comments = list(issue.comments.select_related("author"))
+    comments = list(issue.comments.select_related("author__profile"))
     events = [
         event
-        for event in issue.events.select_related("actor")
+        for event in issue.events.select_related("actor__profile")
         # Comments show themselves; only a deletion leaves a trace in the timeline.
         if event.field != "comment" or (event.old_value and not event.new_value)
     ]

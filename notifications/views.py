@@ -167,7 +167,9 @@ def watch(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 def watch_state(issue: Issue, user) -> dict:
     """The issue's watchers (one query) and whether `user` is one of them."""
-    users = [watch.user for watch in Watch.objects.filter(issue=issue).select_related("user")]
+    users = [
+        watch.user for watch in Watch.objects.filter(issue=issue).select_related("user__profile")
+    ]
     return {"watchers": users, "watching": any(u.pk == user.pk for u in users)}
 
 
@@ -184,7 +186,11 @@ def mention_suggestions(request: HttpRequest, key: str) -> HttpResponse:
             | Q(first_name__istartswith=typed)
             | Q(last_name__istartswith=typed)
         )
-    people = people.order_by("username").only("username", "first_name", "last_name")
+    people = (
+        people.select_related("profile")
+        .order_by("username")
+        .only("username", "first_name", "last_name", "profile__avatar_color")
+    )
     context = {"people": list(people[:SUGGESTIONS]), "typed": typed}
     return render(request, "notifications/_mentions.html", context)
 

@@ -54,7 +54,7 @@ def backlog_issues(project: Project) -> QuerySet[Issue]:
 def rows(queryset: QuerySet[Issue], project: Project) -> QuerySet[Issue]:
     """What a row shows: status, assignee, labels (the score is computed from the row)."""
     return (
-        queryset.select_related("status", "assignee")
+        queryset.select_related("status", "assignee__profile")
         .prefetch_related("labels")
         .defer("description")
     )

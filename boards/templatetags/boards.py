@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from issues.models import Kind, Priority
-from issues.templatetags.tracker import display_name, initials, label_chip
+from issues.templatetags.tracker import avatar_color, display_name, initials, label_chip
 
 register = template.Library()
 
@@ -43,12 +43,6 @@ def json_attr(value) -> str:
     return json.dumps(value if value is not None else {}, separators=(",", ":"))
 
 
-@register.filter
-def avatar_hue(user_id: int | None) -> int:
-    """A stable hue per person, so that avatars on a board tell people apart at a glance."""
-    return ((user_id or 0) * 137) % 360
-
-
 @register.simple_tag(takes_context=True)
 def board_card(context, card, oob: bool = False) -> SafeString:
     """One card: key, title, kind, priority, labels, assignee, epic, progress, points, and
@@ -74,7 +68,7 @@ def board_card(context, card, oob: bool = False) -> SafeString:
     ]
     if card.assignee_id:
         html.append(
-            f'<span class="avatar avatar-xs" style="--hue: {avatar_hue(card.assignee_id)}" '
+            f'<span class="avatar avatar-xs" style="--avatar: {avatar_color(card.assignee)}" '
             f'title="{escape(display_name(card.assignee))}">{escape(initials(card.assignee))}</span>'
         )
     if project.can_edit:

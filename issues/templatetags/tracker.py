@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from accounts.models import AVATAR_COLORS
 from issues.models import Kind, Priority
 
 register = template.Library()
@@ -65,6 +66,22 @@ def priority_icon(priority: int) -> str:
         priority.label,
         mark_safe(PRIORITY_ICONS[priority]),  # noqa: S308 - constant markup above
     )
+
+
+@register.filter
+def avatar_color(user) -> str:
+    """The avatar background for `user`, white initials on it reading at ≥ 4.5:1.
+
+    Their chosen colour when their profile was loaded with them (select_related of
+    "…__profile", as every page that shows people does; the signed-in user's always is:
+    accounts.backends); otherwise one of the same colours picked by their id, never a query.
+    """
+    if user is None:
+        return AVATAR_COLORS[-1][0]
+    profile = user._state.fields_cache.get("profile")
+    if profile is not None and profile.avatar_color:
+        return profile.avatar_color
+    return AVATAR_COLORS[(user.pk or 0) % len(AVATAR_COLORS)][0]
 
 
 @register.filter

@@ -11,7 +11,14 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from issues.templatetags.tracker import display_name, initials, kind_icon, label_chip, priority_icon
+from issues.templatetags.tracker import (
+    avatar_color,
+    display_name,
+    initials,
+    kind_icon,
+    label_chip,
+    priority_icon,
+)
 
 register = template.Library()
 
@@ -59,7 +66,8 @@ def backlog_row(context, issue, section) -> SafeString:
     )
     if issue.assignee_id:
         html.append(
-            f'<span class="avatar avatar-xs" title="{escape(display_name(issue.assignee))}">'
+            f'<span class="avatar avatar-xs" style="--avatar: {avatar_color(issue.assignee)}" '
+            f'title="{escape(display_name(issue.assignee))}">'
             f"{escape(initials(issue.assignee))}</span>"
         )
     score = issue.score_info

@@ -174,3 +174,38 @@ def test_a_used_reset_link_says_so(client):
     response = client.get(reverse("password_reset_confirm", args=["MQ", "bad-token"]))
     assert response.status_code == 200
     assert "This link does not work" in response.content.decode()
+
+
+def test_a_chosen_colour_is_the_persons_avatar_on_every_page_that_shows_them(client):
+    """Cards, swimlanes, the list, the issue page (children, comments, timeline, watchers), the
+    mention suggestions and the backlog all show a person in the colour they chose."""
+    from issues import operations
+    from issues.models import Kind, Role
+    from notifications.models import Watch
+    from tests.factories import CommentFactory, IssueFactory, ProjectFactory
+
+    project = ProjectFactory(key="COL")
+    alice = UserFactory(username="alice")
+    Profile.objects.create(user=alice, avatar_color="#be185d")
+    operations.add_member(project=project, user=alice, role=Role.MEMBER)
+    story = IssueFactory(project=project, actor=alice, assignee=alice, title="Story")
+    IssueFactory(project=project, actor=alice, assignee=alice, kind=Kind.SUBTASK, parent=story)
+    CommentFactory(issue=story, author=alice)
+    Watch.objects.get_or_create(issue=story, user=alice)
+    bob = UserFactory(username="bob")  # another member looks, so the top bar is his, not hers
+    operations.add_member(project=project, user=bob, role=Role.MEMBER)
+    client.force_login(bob)
+    mark = "--avatar: #be185d"
+    pages = {
+        "board": reverse("boards:board", args=["COL"]),
+        "swimlanes": reverse("boards:board", args=["COL"]) + "?group=assignee",
+        "list": reverse("issues:list", args=["COL"]),
+        "backlog": reverse("planning:backlog", args=["COL"]),
+        "mentions": reverse("watching:mentions", args=["COL"]) + "?q=ali",
+    }
+    for name, url in pages.items():
+        page = client.get(url).content.decode()
+        assert mark in page, name
+    detail = client.get(story.get_absolute_url()).content.decode()
+    # The child row, the comment, the timeline and the watchers list.
+    assert detail.count(mark) >= 4
