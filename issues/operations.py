@@ -241,6 +241,21 @@ def move_all_issues(*, from_status: Status, to_status: Status, actor: AbstractBa
 
 
 @transaction.atomic
+def follow_category(*, status: Status, was_closed: bool) -> int:
+    """After a column changes between an open and a closed category (project settings), its
+    issues' `resolved_at` follows, as if each had just been moved in: set to now when the column
+    became closed, cleared when it became open. The caller holds the workflow's locks, so no
+    move into or out of the column runs meanwhile. No event: nobody changed the issues; the
+    column's change is logged by the project. Returns how many issues changed."""
+    issues = Issue.objects.filter(status=status)
+    if status.is_closed and not was_closed:
+        return issues.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    if was_closed and not status.is_closed:
+        return issues.exclude(resolved_at__isnull=True).update(resolved_at=None)
+    return 0
+
+
+@transaction.atomic
 def create_issue(
     *,
     project: Project,

@@ -87,6 +87,32 @@ def test_renaming_a_status_to_another_case_of_itself_is_fine(project, admin_user
     assert renamed.name == "DONE"
 
 
+def test_a_column_turned_closed_resolves_its_issues_and_turned_open_reopens_them(
+    project, admin_user, member, status
+):
+    review = status("In review")
+    waiting = IssueFactory(project=project, actor=member)
+    issue_ops.move_issue(issue=waiting, actor=member, status=review)
+    waiting.refresh_from_db()
+    assert waiting.resolved_at is None
+
+    def recategorise(category):
+        operations.update_status(
+            status=review, actor=admin_user, name="In review", category=category,
+            color=review.color, wip_limit=None,
+        )  # fmt: skip
+        waiting.refresh_from_db()
+
+    recategorise(StatusCategory.DONE)
+    assert waiting.resolved_at is not None
+    resolved = waiting.resolved_at
+    recategorise(StatusCategory.CANCELED)  # closed to closed: the date stays
+    assert waiting.resolved_at == resolved
+    recategorise(StatusCategory.IN_PROGRESS)
+    assert waiting.resolved_at is None
+    assert waiting.version == 2  # created, moved; recategorising edits no issue
+
+
 def test_reorder_puts_the_statuses_in_the_given_order(project, admin_user):
     ids = list(project.statuses.values_list("pk", flat=True))
     operations.reorder_statuses(project=project, actor=admin_user, order=ids[::-1])
