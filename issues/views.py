@@ -59,7 +59,7 @@ from .forms import (
 from .markdown import IssueLinker
 from .models import Comment, Confidence, Impact, Issue, Kind, Project, Role, Source, StatusCategory
 from .templatetags.tracker import kind_icon, label_chip, priority_icon, reltime
-from .workflow import allowed_moves, refusal_note, split_targets
+from .workflow import allowed_moves, as_data, refusal_note, split_targets
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 PER_PAGE = 50
@@ -299,6 +299,9 @@ def _list_context(
         "statuses": statuses,
         "labels": labels,
         "bulk_edit": project.can_edit,
+        # Bulk edit's Status list offers only the moves the workflow allows from every selected
+        # issue's status (the page's script reads this); the server still checks each move.
+        "bulk_transitions": as_data(allowed_moves(project)) if project.can_edit else {},
         "priority_choices": PRIORITY_CHOICES,
         "bulk_assignees": [
             c for c in assignee_choices if c[0] != "me" and c[0] not in filterset.viewers

@@ -6,8 +6,6 @@ of them, and as a fragment they took most of the page's time (about 280 µs a ca
 `escape`; the rest is numbers, validated keys and constant markup.
 """
 
-import json
-
 from django import template
 from django.urls import reverse
 from django.utils.html import escape
@@ -35,12 +33,6 @@ OOB = ' hx-swap-oob="true"'
 # A number no issue has: the issue page's URL is reversed once per page with it, then each
 # card puts its own number in (reversing 250 times costs a few milliseconds).
 URL_NUMBER = "987654321"
-
-
-@register.filter
-def json_attr(value) -> str:
-    """A value as JSON for a data-* attribute (autoescaping quotes it); None is {}."""
-    return json.dumps(value if value is not None else {}, separators=(",", ":"))
 
 
 @register.simple_tag(takes_context=True)

@@ -1,5 +1,7 @@
 """Small presentation helpers shared by the board, the list and the issue pages."""
 
+import json
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -66,6 +68,12 @@ def priority_icon(priority: int) -> str:
         priority.label,
         mark_safe(PRIORITY_ICONS[priority]),  # noqa: S308 - constant markup above
     )
+
+
+@register.filter
+def json_attr(value) -> str:
+    """A value as JSON for a data-* attribute (autoescaping quotes it); None is {}."""
+    return json.dumps(value if value is not None else {}, separators=(",", ":"))
 
 
 @register.filter

@@ -111,6 +111,37 @@
     }
     var bar = document.getElementById("bulk-form");
     if (bar) bar.classList.toggle("has-selection", chosen > 0 || (all && all.checked));
+    offerAllowedStatuses(bar, all && all.checked ? null : boxes);
+  }
+
+  // The Status list offers only the moves the workflow allows from every selected issue's status
+  // (a status with no outgoing rule allows every move); the others are disabled and say why.
+  // "All matching" reaches issues not on the page: every status is offered and the server
+  // refuses, by key, the moves the workflow forbids.
+  function offerAllowedStatuses(bar, boxes) {
+    var select = bar && bar.querySelector("select[name=status]");
+    if (!select) return;
+    var rules = {};
+    try { rules = JSON.parse(bar.dataset.transitions || "{}"); } catch (error) { rules = {}; }
+    var from = {};
+    if (boxes) {
+      Array.prototype.forEach.call(boxes, function (box) {
+        if (box.checked && box.dataset.status) from[box.dataset.status] = true;
+      });
+    }
+    var names = {};
+    Array.prototype.forEach.call(select.options, function (option) { names[option.value] = option.text; });
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return;
+      var blocked = Object.keys(from).filter(function (status) {
+        return status !== option.value && rules[status] && rules[status].indexOf(Number(option.value)) === -1;
+      });
+      option.disabled = blocked.length > 0;
+      option.title = blocked.length ? "The workflow does not allow moving from " + blocked.map(function (status) {
+        return "“" + (names[status] || "another status") + "”";
+      }).join(", ") + " to “" + option.text + "”." : "";
+      if (option.disabled && option.selected) select.value = "";
+    });
   }
 
   document.addEventListener("change", function (event) {

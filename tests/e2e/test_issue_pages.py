@@ -145,3 +145,30 @@ def test_bulk_edit_of_all_matching_asks_with_the_count(page, login, project, mem
     page.get_by_role("button", name="Apply to selected").click()
     expect(page.locator(".bulk-summary")).to_contain_text("Changed 3 issues")
     assert Issue.objects.filter(priority=Priority.HIGH).count() == 3
+
+
+def test_bulk_edit_offers_only_the_moves_the_workflow_allows(page, login, project, member, status):
+    """To do may only go to In progress: with a To do issue selected, Done is disabled and
+    says why; with only an unrestricted issue selected, or All matching, every status is
+    offered (the server still refuses, by key, what the workflow forbids)."""
+    TransitionFactory(project=project, from_status=status("To do"), to_status=status("In progress"))
+    waiting = IssueFactory(project=project, actor=member, title="Waiting")
+    started = IssueFactory(project=project, actor=member, title="Started")
+    operations.move_issue(issue=started, actor=member, status=status("In progress"))
+    login(member)
+    page.goto("/projects/WEB/issues/")
+    done = page.locator("#bulk-status option", has_text="Done")
+    page.get_by_label(f"Select WEB-{waiting.number}").check()
+    expect(done).to_be_disabled()
+    expect(done).to_have_attribute(
+        "title", "The workflow does not allow moving from “To do” to “Done”."
+    )
+    expect(page.locator("#bulk-status option", has_text="In progress")).to_be_enabled()
+    page.get_by_label(f"Select WEB-{started.number}").check()
+    expect(done).to_be_disabled()
+    page.get_by_label(f"Select WEB-{waiting.number}").uncheck()
+    expect(done).to_be_enabled()
+    page.get_by_label(f"Select WEB-{waiting.number}").check()
+    page.locator("#bulk-form input[name=all_matching]").check()
+    expect(done).to_be_enabled()
+    assert page.js_errors == []

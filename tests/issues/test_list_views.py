@@ -531,6 +531,18 @@ def test_bulk_move_reports_refused_issues_by_key(member_client, project, member,
     assert Issue.objects.get(pk=blocked.pk).status == status("Backlog")
 
 
+def test_the_bulk_form_carries_the_workflow_rules_and_each_row_its_status(
+    member_client, project, member, status
+):
+    """What the page's script needs to offer only the allowed moves for the selection."""
+    issue = IssueFactory(project=project, actor=member)
+    TransitionFactory(project=project, from_status=status("To do"), to_status=status("Done"))
+    html = member_client.get(list_url()).content.decode()
+    rules = f"{{&quot;{status('To do').pk}&quot;:[{status('Done').pk}]}}"
+    assert f'data-transitions="{rules}"' in html
+    assert f'value="{issue.number}" form="bulk-form" data-status="{issue.status_id}"' in html
+
+
 def test_bulk_move_into_a_full_column_changes_what_fits(member_client, project, member, status):
     target = status("In review")
     target.wip_limit = 1
