@@ -8,6 +8,7 @@ the e-mail is made: losing membership stops everything from a project at once.
 
 from __future__ import annotations
 
+import datetime
 import textwrap
 from collections.abc import Sequence
 from email.utils import make_msgid
@@ -16,14 +17,22 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from issues.models import Issue
 
 from . import email
-from .models import EmailMode, Notification, NotificationEvent, Preferences, Reason
+from .models import (
+    Digest,
+    DigestRun,
+    EmailMode,
+    Notification,
+    NotificationEvent,
+    Preferences,
+    Reason,
+)
 from .operations import members, unwatch, wants_email_now
 from .summary import event_line, summarise
 
@@ -190,20 +199,76 @@ def _lines(events: Sequence) -> list[dict]:
 
 
 # The daily digest ----------------------------------------------------------------------------
+#
+# The worker sends them: `tasks.send_daily_digests` runs once a day at NOTIFICATION_DIGEST_HOUR
+# and first queues the next day's run, so a running worker needs no cron. Each day's run is
+# queued once (a `DigestRun` row per day), and each user gets at most one digest a day (a
+# `Digest` row per user and day, written in the transaction that queues the e-mail): two
+# workers, a restart or a manual `send_digests` send nothing twice.
 
 
-def send_digests() -> int:
-    """One digest to every user who chose it and has something new; the number sent."""
-    users = get_user_model().objects.filter(
-        notification_preferences__email=EmailMode.DIGEST, is_active=True
+def digest_time(day: datetime.date) -> datetime.datetime:
+    """When the digests of `day` go out (in the site's time zone)."""
+    return datetime.datetime.combine(
+        day,
+        datetime.time(settings.NOTIFICATION_DIGEST_HOUR),
+        tzinfo=timezone.get_default_timezone(),
     )
-    return sum(send_digest(user) for user in users.exclude(email="").iterator())
 
 
-@transaction.atomic
-def send_digest(user) -> int:
+def next_digest_day(now: datetime.datetime | None = None) -> datetime.date:
+    """The first day whose digest time is still to come."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    return day if digest_time(day) > now else day + datetime.timedelta(days=1)
+
+
+def schedule_digests(day: datetime.date | None = None) -> bool:
+    """Queue the digest run of `day` (the next one due by default) unless it is queued already;
+    whether this call queued it."""
+    from .tasks import send_daily_digests  # The tasks module imports this one.
+
+    day = day or next_digest_day()
+    with transaction.atomic():
+        _, created = DigestRun.objects.get_or_create(day=day)
+        if created:
+            send_daily_digests.using(run_after=digest_time(day)).enqueue(day=day.isoformat())
+    return created
+
+
+def send_digests(day: datetime.date | None = None) -> int:
+    """Today's digest (or `day`'s) to every user who chose it, has something new and has not
+    had that day's digest yet; the number queued. E-mails go out in batches."""
+    day = day or timezone.localdate()
+    ids = list(
+        get_user_model()
+        .objects.filter(notification_preferences__email=EmailMode.DIGEST, is_active=True)
+        .exclude(email="")
+        .exclude(digests__day=day)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for start in range(0, len(ids), email.BATCH):
+        users = get_user_model().objects.filter(pk__in=ids[start : start + email.BATCH])
+        with transaction.atomic(), email.batch():
+            sent += sum(send_digest(user, day) for user in users.order_by("pk"))
+    return sent
+
+
+def send_digest(user, day: datetime.date | None = None) -> int:
     """What reached the user's inbox and was not e-mailed yet, unread, from projects they can
-    see and did not mute: one e-mail (1), or none (0). Everything looked at is marked e-mailed."""
+    see and did not mute: one e-mail (1), or none (0). Everything looked at is marked e-mailed;
+    nothing is if the user already had `day`'s digest (the rest waits for the next one)."""
+    day = day or timezone.localdate()
+    try:
+        with transaction.atomic():
+            return _send_digest(user, day)
+    except IntegrityError:
+        return 0  # Someone else sent this day's digest a moment ago.
+
+
+def _send_digest(user, day: datetime.date) -> int:
     pending = NotificationEvent.objects.select_for_update(of=("self",)).filter(
         notification__recipient=user, emailed_at__isnull=True
     )
@@ -221,10 +286,13 @@ def send_digest(user) -> int:
         .select_related("notification__issue__project", "event__actor")
         .order_by("-notification__updated_at", "event__created_at", "event_id")
     )
-    NotificationEvent.objects.filter(pk__in=ids).update(emailed_at=timezone.now())
     by_row: dict[int, list] = {}
     for link in links:
         by_row.setdefault(link.notification_id, []).append(link)
+    if by_row:
+        # The day's one digest: a second one (another worker, a manual run) fails here.
+        Digest.objects.create(user=user, day=day)
+    NotificationEvent.objects.filter(pk__in=ids).update(emailed_at=timezone.now())
     if not by_row:
         return 0
     items = []
@@ -254,7 +322,7 @@ def send_digest(user) -> int:
             "preferences_url": absolute(reverse("notifications:preferences")),
         },
         headers={
-            "Message-ID": make_msgid(idstring=f"digest-{user.pk}", domain=mail_domain()),
+            "Message-ID": make_msgid(idstring=f"digest-{user.pk}-{day}", domain=mail_domain()),
             **_list_headers(unsubscribe),
         },
     )

@@ -168,3 +168,31 @@ class NotificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} · {self.event_id}"
+
+
+class Digest(models.Model):
+    """A daily digest e-mail a user was sent: at most one a day, whoever runs the digests (the
+    worker's daily task, `manage.py send_digests`, two workers at once)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+    )
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"Digest of {self.user} for {self.day}"
+
+
+class DigestRun(models.Model):
+    """The digest run of a day, queued on the task queue once: whoever schedules it (the
+    previous day's run, a preference change, `migrate`, the command), one task per day."""
+
+    day = models.DateField(unique=True)
+    scheduled_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Digest run of {self.day}"

@@ -89,6 +89,10 @@ def save_preferences(
         user=user, defaults={"email": email, "email_mentions": email_mentions}
     )
     preferences.muted_projects.set(muted_projects)
+    if email == EmailMode.DIGEST:
+        from .delivery import schedule_digests  # The delivery module imports this one.
+
+        schedule_digests()  # The first digest user starts the worker's daily task.
     return preferences
 
 

@@ -6,6 +6,8 @@ rolled-back change notifies nobody and a committed one is never lost.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django_tasks import task
 
@@ -25,3 +27,12 @@ def send_notification_emails(*, notification_ids: list[int]) -> list[str]:
     (one delivery task, one SMTP connection, per hundred) in the one transaction."""
     with transaction.atomic(), email.batch():
         return [delivery.send_notification_email(pk) for pk in notification_ids]
+
+
+@task()
+def send_daily_digests(*, day: str) -> int:
+    """The digests of `day` (ISO date), after queueing the next day's run first: a running
+    worker sends the digests every day without cron, and a crash below does not stop them."""
+    the_day = datetime.date.fromisoformat(day)
+    delivery.schedule_digests(max(the_day + datetime.timedelta(days=1), delivery.next_digest_day()))
+    return delivery.send_digests(the_day)

@@ -314,5 +314,7 @@ elif DEBUG:
 NOTIFICATION_BATCH_SECONDS = int(
     os.environ.get("NOTIFICATION_BATCH_SECONDS", "20" if DEBUG else "300")
 )
+# The hour (0-23, in TIME_ZONE) at which the worker sends the daily digests.
+NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "7"))
 # The absolute address of the site, for links in e-mails (no request to build them from).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -9,11 +9,21 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from issues import operations
-from notifications import delivery
-from notifications.models import EmailMode, Notification, NotificationEvent, Preferences, Watch
+from notifications import delivery, tasks
+from notifications.apps import schedule_digests_after_migrate
+from notifications.models import (
+    Digest,
+    DigestRun,
+    EmailMode,
+    Notification,
+    NotificationEvent,
+    Preferences,
+    Watch,
+)
 from notifications.operations import save_preferences
 
 
@@ -22,7 +32,9 @@ def due_now():
     """Let the scheduled (batched) e-mails run: their five minutes have passed."""
 
     def run() -> None:
-        DBTaskResult.objects.filter(run_after__isnull=False).update(run_after=timezone.now())
+        DBTaskResult.objects.filter(run_after__isnull=False).exclude(
+            task_path="notifications.tasks.send_daily_digests"  # Tomorrow's: not due yet.
+        ).update(run_after=timezone.now())
 
     return run
 
@@ -200,6 +212,129 @@ def test_the_digest_leaves_out_projects_the_user_left(watched, member, other_mem
     run_worker()
 
     assert mail.outbox == []
+
+
+# The daily digest on the queue ---------------------------------------------------------------
+
+
+@pytest.fixture
+def digest_user(other_member):
+    save_preferences(
+        user=other_member, email=EmailMode.DIGEST, email_mentions=True, muted_projects=[]
+    )
+    return other_member
+
+
+def digest_tasks():
+    return DBTaskResult.objects.filter(task_path="notifications.tasks.send_daily_digests")
+
+
+def test_choosing_the_digest_queues_the_daily_task_once(digest_user, member, settings):
+    settings.NOTIFICATION_DIGEST_HOUR = 7
+    save_preferences(user=member, email=EmailMode.DIGEST, email_mentions=True, muted_projects=[])
+
+    [queued] = digest_tasks()
+    day = delivery.next_digest_day()
+    assert queued.args_kwargs["kwargs"] == {"day": day.isoformat()}
+    assert queued.run_after == delivery.digest_time(day)
+    assert timezone.localtime(queued.run_after).hour == 7
+    assert timezone.now() < queued.run_after <= timezone.now() + datetime.timedelta(days=1)
+    assert not delivery.schedule_digests()  # Asked again (a worker, the command): still one.
+    assert digest_tasks().count() == 1
+
+
+def test_the_worker_sends_the_digest_and_queues_the_next_days_run(
+    watched, digest_user, member, run_worker
+):
+    operations.add_comment(issue=watched, actor=member, body="One.")
+    run_worker()  # fan out
+    [today] = digest_tasks()
+    day = datetime.date.fromisoformat(today.args_kwargs["kwargs"]["day"])
+    digest_tasks().update(run_after=timezone.now())  # Seven o'clock has come.
+
+    run_worker()  # the digests, then their delivery
+
+    [digest] = mail.outbox
+    assert digest.subject == "Your tracker digest: 1 issue changed"
+    assert Digest.objects.filter(user=digest_user, day=day).count() == 1
+    [tomorrow] = digest_tasks().filter(status=TaskResultStatus.READY)
+    assert tomorrow.args_kwargs["kwargs"] == {"day": (day + datetime.timedelta(days=1)).isoformat()}
+    assert tomorrow.run_after == delivery.digest_time(day + datetime.timedelta(days=1))
+
+
+def test_two_runs_of_one_day_send_one_digest_and_keep_the_rest_for_the_next(
+    watched, digest_user, member, run_worker
+):
+    """Two workers, a restart that runs the day again, or a manual run on top of the worker's:
+    one digest a day; what happened after it waits for the next day's, nothing is lost."""
+    today = timezone.localdate()
+    operations.add_comment(issue=watched, actor=member, body="One.")
+    run_worker()
+    tasks.send_daily_digests.enqueue(day=today.isoformat())
+    tasks.send_daily_digests.enqueue(day=today.isoformat())
+    run_worker()
+    operations.add_comment(issue=watched, actor=member, body="Two.")
+    run_worker()
+
+    call_command("send_digests", stdout=StringIO())
+    run_worker()
+
+    [digest] = mail.outbox
+    assert digest.subject == "Your tracker digest: 1 issue changed"
+    assert Digest.objects.filter(user=digest_user).count() == 1
+    assert NotificationEvent.objects.filter(emailed_at__isnull=True).count() == 1
+
+    assert delivery.send_digests(today + datetime.timedelta(days=1)) == 1
+    run_worker()
+    assert len(mail.outbox) == 2
+    assert "commented on WEB-1" in mail.outbox[1].body
+    # However often the day ran, the chain of daily runs is one task per day.
+    assert digest_tasks().filter(status=TaskResultStatus.READY).count() == 1
+
+
+def test_a_digest_that_lost_the_race_sends_nothing_and_marks_nothing(
+    watched, digest_user, member, run_worker
+):
+    operations.add_comment(issue=watched, actor=member, body="One.")
+    run_worker()
+    Digest.objects.create(user=digest_user, day=timezone.localdate())  # The other worker's.
+
+    assert delivery.send_digest(digest_user) == 0
+
+    assert mail.outbox == []
+    assert NotificationEvent.objects.filter(emailed_at__isnull=True).count() == 1
+
+
+def test_migrate_queues_the_daily_task_when_someone_chose_the_digest(digest_user):
+    digest_tasks().delete()
+    DigestRun.objects.all().delete()
+
+    schedule_digests_after_migrate(sender=None)
+    schedule_digests_after_migrate(sender=None)
+
+    assert digest_tasks().count() == 1
+
+
+def test_the_command_queues_the_daily_task_if_it_is_missing(digest_user):
+    digest_tasks().delete()
+    DigestRun.objects.all().delete()
+    out = StringIO()
+
+    call_command("send_digests", stdout=out)
+
+    assert "queued again" in out.getvalue()
+    assert digest_tasks().count() == 1
+
+
+def test_a_late_worker_skips_the_days_it_missed(db, settings):
+    """A worker that was down for days sends the missed day's digests once, then waits for the
+    next digest time, not for each missed day in turn."""
+    long_ago = timezone.localdate() - datetime.timedelta(days=5)
+
+    tasks.send_daily_digests.call(day=long_ago.isoformat())
+
+    [next_run] = digest_tasks()
+    assert next_run.args_kwargs["kwargs"]["day"] == delivery.next_digest_day().isoformat()
 
 
 # Unsubscribing -------------------------------------------------------------------------------
