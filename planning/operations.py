@@ -136,9 +136,7 @@ def complete_sprint(
                 f"{move_to.get_state_display().lower()}.",
                 code="not_planned",
             )
-    unfinished = list(current.issues.open().select_related("project").order_by("rank"))
-    for issue in unfinished:
-        issue_ops.update_issue(issue=issue, actor=actor, changes={"sprint": move_to})
+    unfinished = _move_out(current, actor, "sprint", move_to)
     current.state = SprintState.CLOSED
     current.completed_at = timezone.now()
     _save(current)
@@ -151,7 +149,7 @@ def complete_sprint(
 def delete_sprint(*, sprint: Sprint, actor: AbstractBaseUser) -> None:
     """Delete a planned sprint; its issues go back to the backlog, each move logged."""
     issue_ops.require_role(actor, sprint.project, Role.MEMBER)
-    current = _lock_sprint(sprint)
+    current = _lock_sprint(sprint, delete=True)
     if current.state != SprintState.PLANNED:
         raise ValidationError(
             "Only a planned sprint can be deleted: started sprints are history.", code="started"
@@ -257,8 +255,7 @@ def release_version(
             raise ValidationError(
                 "Open issues move to another, unreleased version.", code="bad_target"
             )
-        for issue in open_issues:
-            issue_ops.update_issue(issue=issue, actor=actor, changes={"release": move_open_to})
+        open_issues = _move_out(current, actor, "release", move_open_to)
     current.state = ReleaseState.RELEASED
     current.release_date = release_date or timezone.localdate()
     current.released_at = timezone.now()
@@ -273,7 +270,7 @@ def release_version(
 def delete_release(*, release: Release, actor: AbstractBaseUser) -> None:
     """Delete an unreleased version; its issues lose their release, each change logged."""
     issue_ops.require_role(actor, release.project, Role.MEMBER)
-    current = _lock_release(release)
+    current = _lock_release(release, delete=True)
     if current.is_released:
         raise ValidationError("A released version cannot be deleted.", code="released")
     for issue in current.issues.select_related("project"):
@@ -334,12 +331,41 @@ def plan_issues(
 # Helpers -------------------------------------------------------------------------------------
 
 
-def _lock_sprint(sprint: Sprint) -> Sprint:
-    return Sprint.objects.select_for_update().select_related("project").get(pk=sprint.pk)
+def _lock_sprint(sprint: Sprint, *, delete: bool = False) -> Sprint:
+    """The sprint's row, locked for the rest of the transaction (its project read with it,
+    not locked).
+
+    FOR NO KEY UPDATE unless it is to be deleted: an issue UPDATE that sets `sprint_id` takes
+    a KEY SHARE lock on the sprint for its foreign key, which FOR UPDATE would block. A bulk
+    edit holding one of the sprint's issues and planning another into it then deadlocked
+    with the sprint's completion, which holds the sprint and waits for that issue.
+    """
+    rows = Sprint.objects.select_for_update(no_key=not delete, of=("self",))
+    return rows.select_related("project").get(pk=sprint.pk)
 
 
-def _lock_release(release: Release) -> Release:
-    return Release.objects.select_for_update().select_related("project").get(pk=release.pk)
+def _lock_release(release: Release, *, delete: bool = False) -> Release:
+    """The release's row, locked as `_lock_sprint` locks a sprint (and for the same reason)."""
+    rows = Release.objects.select_for_update(no_key=not delete, of=("self",))
+    return rows.select_related("project").get(pk=release.pk)
+
+
+def _move_out(current: Sprint | Release, actor, name: str, to: Sprint | Release | None) -> list:
+    """Move the open issues of a sprint or release being closed to `to`, each an issue event;
+    the issues moved.
+
+    Read again until none is left: the row lock lets issues join meanwhile (their KEY SHARE
+    does not wait for it), and one that joined while this waited for an issue's lock shows
+    up in the next read.
+    """
+    moved = []
+    for _ in range(10):
+        issues = list(current.issues.open().select_related("project").order_by("rank"))
+        if not issues:
+            break
+        for issue in issues:
+            moved.append(issue_ops.update_issue(issue=issue, actor=actor, changes={name: to}))
+    return moved
 
 
 def _check_fields(changes: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
