@@ -313,7 +313,9 @@ def announce_shipped(*, issue: Issue, event: IssueEvent) -> int:
     now = timezone.now()
     sent = 0
     note = (
-        issue.comments.filter(public=True).order_by("-created_at").values_list("body", flat=True)
+        issue.comments.filter(public=True, requester__isnull=True)
+        .order_by("-created_at")
+        .values_list("body", flat=True)
     ).first()
     for request in pending:
         request.shipped_notified_at = now

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from issues import operations as issue_operations
 from issues.markdown import render_markdown
 from issues.models import Comment, Issue, Source
 
@@ -130,17 +131,30 @@ def home(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 def idea(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    """One idea: its state, votes, description and the team's public comments."""
+    """One idea: its state, votes, description, and the public comments of team and customers."""
     found = _portal(key)
     requester = _requester(request, found)
     if found.private and requester is None:
         return _sign_in_redirect(request, found)
+    return _idea_page(request, found, requester, number)
+
+
+def _idea_page(
+    request: HttpRequest,
+    found: Portal,
+    requester: Requester | None,
+    number: int,
+    *,
+    error: str = "",
+    draft: str = "",
+    status: int = 200,
+) -> HttpResponse:
     row = _visible_idea(found, requester, number)
     comments = list(
         Comment.objects.filter(issue_id=row["id"], public=True)
-        .select_related("author")
+        .select_related("author", "requester")
         .only("body", "created_at", "author__first_name", "author__last_name",
-              "author__username")
+              "author__username", "requester__name")
     )  # fmt: skip
     merged_into = None
     if row["duplicate_of_id"]:
@@ -157,8 +171,14 @@ def idea(request: HttpRequest, key: str, number: int) -> HttpResponse:
         description_html=render_markdown(row["description"]),
         comments=[(c, render_markdown(c.body)) for c in comments],
         merged_into=merged_into,
+        # Customers comment on published ideas of full portals, not on merged ones.
+        can_comment=found.mode == PortalMode.FULL and row["public"] and not row["duplicate_of_id"],
+        comment_error=error,
+        comment_draft=draft,
+        comment_limit=issue_operations.CUSTOMER_COMMENT_LIMIT,
+        honeypot=HONEYPOT,
     )
-    return render(request, "intake/portal/idea.html", context)
+    return render(request, "intake/portal/idea.html", context, status=status)
 
 
 def _visible_idea(found: Portal, requester: Requester | None, number: int) -> dict:
@@ -172,7 +192,7 @@ def _visible_idea(found: Portal, requester: Requester | None, number: int) -> di
     row = (
         ideas.filter(number=number)
         .values("id", "number", "title", "description", "demand", "created_at",
-                "duplicate_of_id", category=F("status__category"))
+                "duplicate_of_id", "public", category=F("status__category"))
         .first()
     )  # fmt: skip
     if row is None:
@@ -237,6 +257,36 @@ def vote(request: HttpRequest, key: str, number: int) -> HttpResponse:
         operations.remove_request(request=existing, actor=None)
     # A submission (with words) or a request from support stays: it is not just a vote.
     return HttpResponseRedirect(_next(request, _url("idea", found, number)), status=303)
+
+
+@require_POST
+def comment(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """A verified customer's comment on a published idea (full portals): public, shown here
+    and on the team's issue page as the customer's."""
+    found = _portal(key)
+    requester = _requester(request, found)
+    if requester is None:
+        return _sign_in_redirect(request, found)
+    if found.mode != PortalMode.FULL:
+        raise Http404("This portal takes submissions only.")
+    row = _visible_idea(found, requester, number)
+    if request.POST.get(HONEYPOT):
+        # A bot filled the hidden field: answer as if it worked, keep nothing.
+        return HttpResponseRedirect(_url("idea", found, number), status=303)
+    try:
+        _limit(request, requester)
+    except ratelimit.RateLimited as limited:
+        return _too_many(request, found, limited)
+    body = request.POST.get("body", "")
+    try:
+        issue = Issue.objects.select_related("project").get(pk=row["id"])
+        added = issue_operations.add_customer_comment(issue=issue, requester=requester, body=body)
+    except ValidationError as error:
+        return _idea_page(
+            request, found, requester, number, error=" ".join(error.messages),
+            draft=body[: issue_operations.CUSTOMER_COMMENT_LIMIT + 100], status=422,
+        )  # fmt: skip
+    return HttpResponseRedirect(f"{_url('idea', found, number)}#comment-{added.pk}", status=303)
 
 
 @require_http_methods(["GET", "POST"])

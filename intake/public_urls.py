@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/<str:key>/", portal_views.home, name="portal"),
     path("portal/<str:key>/ideas/<int:number>/", portal_views.idea, name="idea"),
     path("portal/<str:key>/ideas/<int:number>/vote/", portal_views.vote, name="vote"),
+    path("portal/<str:key>/ideas/<int:number>/comment/", portal_views.comment, name="comment"),
     path("portal/<str:key>/submit/", portal_views.submit, name="submit"),
     path("portal/<str:key>/similar/", portal_views.similar, name="similar"),
     path("portal/<str:key>/mine/", portal_views.mine, name="mine"),

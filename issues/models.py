@@ -628,6 +628,15 @@ class Comment(models.Model):
     body = models.TextField(help_text="Markdown.")
     # Internal by default; a public comment is shown on the ideas portal (intake).
     public = models.BooleanField(default=False, help_text="Shown on the ideas portal.")
+    # A customer's comment from the ideas portal (then there is no author): always public.
+    requester = models.ForeignKey(
+        "intake.Requester",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+        help_text="The customer who wrote it on the ideas portal.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -627,6 +627,39 @@ def delete_comment(*, comment: Comment, actor: AbstractBaseUser) -> None:
     comment.delete()
 
 
+CUSTOMER_COMMENT_LIMIT = 5_000  # characters: a portal comment is a note, not an essay
+
+
+@transaction.atomic
+def add_customer_comment(*, issue: Issue, requester: Any, body: str) -> Comment:
+    """A customer's comment on a published idea (the ideas portal): public, with no author.
+
+    The portal checks who the requester is (a verified e-mail) and that the portal shows the
+    idea; this refuses an unpublished or merged issue, an empty or oversized body. The
+    "comment" event has no actor, and it reaches the watchers like any comment.
+    """
+    current = _lock(issue)
+    if not current.public:
+        raise ValidationError("Only published ideas take comments.", code="not_public")
+    if current.duplicate_of_id is not None:
+        raise ValidationError(
+            "This idea was merged into another one: comment there.", code="merged"
+        )
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "A comment cannot be empty."}, code="blank")
+    if len(body) > CUSTOMER_COMMENT_LIMIT:
+        raise ValidationError(
+            {"body": f"A comment is at most {CUSTOMER_COMMENT_LIMIT:,} characters."},
+            code="too_long",
+        )
+    comment = Comment.objects.create(
+        issue=current, author=None, requester=requester, body=body, public=True
+    )
+    _log(current, None, "comment", new=body)
+    return comment
+
+
 # Intake: issues from outside, demand, duplicates ----------------------------------------------
 # Requests and requesters are intake's own rows (intake.operations); these are the changes they
 # make to issues.

@@ -939,7 +939,7 @@ def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:
 
     A new comment is answered with this alone, not with the whole page's context.
     """
-    comments = list(issue.comments.select_related("author__profile"))
+    comments = list(issue.comments.select_related("author__profile", "requester"))
     events = [
         event
         for event in issue.events.select_related("actor__profile")

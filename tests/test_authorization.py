@@ -104,6 +104,7 @@ PUBLIC_ROWS = {
     "intake_public:sign_in": [("get", 404), ("post", 404)],
     "intake_public:sign_in_confirm": [("get", 404), ("post", 404)],
     "intake_public:sign_out": [("post", 404)],
+    "intake_public:comment": [("post", 404)],
 }
 # Outside /projects/, not a public door and not in SITE_ROWS: log in and out, the project
 # list, health.
@@ -159,6 +160,7 @@ PUBLIC_ARGS = {
     "intake_public:api": {"key": "WEB"},
     "intake_public:idea": {"key": "WEB", "number": 1},
     "intake_public:vote": {"key": "WEB", "number": 1},
+    "intake_public:comment": {"key": "WEB", "number": 1},
     "intake_public:sign_in_confirm": {"key": "WEB", "token": "x"},
 }
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from intake import operations, portal_views
 from intake.models import Channel, PortalMode, Request, Requester
 from issues import operations as issue_operations
-from issues.models import Issue, StatusCategory
+from issues.models import Comment, Issue, StatusCategory
 from tests.factories import CommentFactory, IssueFactory, ask_for
 from tests.issues.test_markdown import XSS_PAYLOADS, live_markup
 
@@ -307,6 +307,202 @@ def test_similar_public_ideas_are_suggested_while_typing(client, portal, publish
     assert "(internal)" not in page
 
 
+# Customers' comments ---------------------------------------------------------------------------
+
+
+def test_a_verified_customer_comments_on_a_published_idea(client, portal, published):
+    idea = published()
+    requester = sign_in(client)
+    requester.name = "Ann Customer"
+    requester.save()
+    response = client.post(
+        url("comment", idea.number), {"body": "We need this for **night** shifts"}
+    )
+    comment = Comment.objects.get(issue=idea)
+    assert response.status_code == 303
+    assert response["Location"] == f"{url('idea', idea.number)}#comment-{comment.pk}"
+    assert (comment.requester, comment.author, comment.public) == (requester, None, True)
+    assert idea.events.filter(field="comment", actor=None).exists()
+    page = Client().get(url("idea", idea.number)).content.decode()
+    assert "<strong>night</strong> shifts" in page
+    assert "Ann Customer" in page
+    assert "Customer</span>" in page
+    assert requester.email not in page
+
+
+def test_a_customer_without_a_name_is_a_customer(client, portal, published):
+    idea = published()
+    sign_in(client)
+    client.post(url("comment", idea.number), {"body": "Yes please"})
+    page = Client().get(url("idea", idea.number)).content.decode()
+    assert "A customer" in page
+    assert "ann@acme.example" not in page
+
+
+def test_commenting_needs_a_verified_email(client, portal, published):
+    idea = published()
+    response = client.post(url("comment", idea.number), {"body": "Hello"})
+    assert response.status_code == 303
+    assert "/sign-in/" in response["Location"]
+    assert Comment.objects.count() == 0
+    assert "Sign in to comment" in client.get(url("idea", idea.number)).content.decode()
+
+
+def test_an_unverified_requester_in_the_session_cannot_comment(client, portal, published):
+    idea = published()
+    requester = sign_in(client)
+    Requester.objects.filter(pk=requester.pk).update(verified_at=None)
+    response = client.post(url("comment", idea.number), {"body": "Hello"})
+    assert response.status_code == 303
+    assert "/sign-in/" in response["Location"]
+    assert Comment.objects.count() == 0
+
+
+def test_a_submit_only_portal_takes_no_comments(client, project, admin_user, published):
+    operations.configure_portal(
+        project=project, actor=admin_user, enabled=True, mode="submit", private=False
+    )
+    idea = published()
+    sign_in(client)
+    assert client.post(url("comment", idea.number), {"body": "Hello"}).status_code == 404
+    assert Comment.objects.count() == 0
+
+
+def test_a_private_portal_takes_comments_only_from_its_domains(client, project, admin_user,
+                                                               published):  # fmt: skip
+    idea = published()
+    operations.configure_portal(
+        project=project, actor=admin_user, enabled=True, mode="full", private=True,
+        allowed_domains="acme.example",
+    )  # fmt: skip
+    outsider = Client()
+    operations.configure_portal(
+        project=project, actor=admin_user, enabled=True, mode="full", private=False
+    )
+    sign_in(outsider, "eve@rival.example")
+    operations.configure_portal(
+        project=project, actor=admin_user, enabled=True, mode="full", private=True,
+        allowed_domains="acme.example",
+    )  # fmt: skip
+    # Signed in before the portal turned private: no longer admitted, so sent to sign in.
+    response = outsider.post(url("comment", idea.number), {"body": "Let me in"})
+    assert response.status_code == 303
+    assert "/sign-in/" in response["Location"]
+    sign_in(client, "ann@acme.example")
+    assert client.post(url("comment", idea.number), {"body": "From Acme"}).status_code == 303
+    assert list(Comment.objects.values_list("body", flat=True)) == ["From Acme"]
+
+
+def test_an_own_unpublished_submission_takes_no_comments(client, portal):
+    sign_in(client)
+    client.post(url("submit"), {"title": "Dark mode"})
+    number = Issue.objects.get().number
+    assert "Add a comment" not in client.get(url("idea", number)).content.decode()
+    response = client.post(url("comment", number), {"body": "Any news?"})
+    assert response.status_code == 422
+    assert "Only published ideas take comments." in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_a_merged_idea_takes_no_comments(client, portal, published, member):
+    primary, duplicate = published("Dark mode"), published("Night theme")
+    issue_operations.merge_issue(duplicate=duplicate, primary=primary, actor=member)
+    sign_in(client)
+    response = client.post(url("comment", duplicate.number), {"body": "Hello"})
+    assert response.status_code == 422
+    assert "merged" in response.content.decode()
+    assert not Comment.objects.filter(requester__isnull=False).exists()
+
+
+def test_an_unpublished_idea_of_someone_else_is_404_to_comment(client, portal, issue):
+    sign_in(client)
+    assert client.post(url("comment", issue.number), {"body": "Hello"}).status_code == 404
+    assert Comment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [("", "cannot be empty"), ("   ", "cannot be empty"), ("x" * 5_001, "5,000")],
+)
+def test_bad_comments_are_refused_with_the_reason(client, portal, published, body, message):
+    idea = published()
+    sign_in(client)
+    response = client.post(url("comment", idea.number), {"body": body})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert Comment.objects.count() == 0
+
+
+def test_the_honeypot_keeps_bots_from_commenting(client, portal, published):
+    idea = published()
+    sign_in(client)
+    response = client.post(url("comment", idea.number), {"body": "Cheap", "website": "spam"})
+    assert response.status_code == 303
+    assert Comment.objects.count() == 0
+
+
+def test_commenting_is_rate_limited_per_requester(client, portal, published, settings):
+    settings.INTAKE_RATE_LIMITS = {"portal-requester": (1, 60)}
+    idea = published()
+    sign_in(client)
+    client.post(url("comment", idea.number), {"body": "One"})
+    response = client.post(url("comment", idea.number), {"body": "Two"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert Comment.objects.count() == 1
+
+
+def test_commenting_needs_the_csrf_token(portal, published):
+    idea = published()
+    signed_in = Client()
+    sign_in(signed_in)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = signed_in.cookies
+    assert strict.post(url("comment", idea.number), {"body": "Hello"}).status_code == 403
+    assert Comment.objects.count() == 0
+
+
+def test_members_see_a_customer_comment_marked_as_the_customers(client, portal, published,
+                                                                 member):  # fmt: skip
+    idea = published()
+    customer = Client()
+    sign_in(customer)
+    customer.post(url("comment", idea.number), {"body": "Please hurry"})
+    client.force_login(member)
+    page = client.get(idea.get_absolute_url()).content.decode()
+    assert "Please hurry" in page
+    assert "Customer</span>" in page
+    assert "ann@acme.example" in page  # members see who it was
+
+
+def test_watchers_hear_of_a_customer_comment(client, portal, published, member, run_worker):
+    from notifications.models import Notification
+
+    idea = published()
+    run_worker()
+    Notification.objects.all().delete()
+    sign_in(client)
+    client.post(url("comment", idea.number), {"body": "Please hurry"})
+    run_worker()
+    assert Notification.objects.filter(recipient=member, issue=idea).exists()
+
+
+def test_the_shipped_note_is_the_teams_not_a_customers(client, portal, published, member,
+                                                        status, run_worker):  # fmt: skip
+    idea = published()
+    ask_for(idea, "bea@acme.example")
+    issue_operations.add_comment(issue=idea, actor=member, body="Out in 2.4", public=True)
+    sign_in(client)
+    client.post(url("comment", idea.number), {"body": "Customer words"})
+    run_worker()
+    mail.outbox.clear()
+    issue_operations.move_issue(issue=idea, actor=member, status=status("Done"))
+    run_worker()
+    shipped = [m for m in mail.outbox if m.subject.startswith("Shipped")]
+    assert shipped
+    assert all("Out in 2.4" in m.body and "Customer words" not in m.body for m in shipped)
+
+
 # Private and submit-only portals ---------------------------------------------------------------
 
 
@@ -376,6 +572,10 @@ def test_no_portal_url_shows_anything_unpublished_or_internal(client, portal, pu
     CommentFactory(issue=shown, author=member, body=f"internal {SECRET}")
     issue_operations.update_issue(issue=shown, actor=member, changes={"assignee": other_member})
     ask_for(shown, "someone.else@rival.example", words=f"their words {SECRET}")
+    issue_operations.add_customer_comment(
+        issue=shown, requester=Requester.objects.get(email="someone.else@rival.example"),
+        body="A customer's public comment",
+    )  # fmt: skip
     ask_for(hidden, "third@rival.example")
     numbers = [*list(Issue.objects.values_list("number", flat=True)), 999]
     forbidden = [SECRET, "Secret plan", "someone.else@rival.example", "third@rival.example",
@@ -402,8 +602,16 @@ def test_xss_payloads_stay_inert_on_every_portal_page(client, portal, project, m
     issue_operations.add_comment(issue=idea, actor=member, body=f"C {payload}", public=True)
     member.first_name = payload[:150]
     member.save()
-    sign_in(client)
+    requester = sign_in(client)
+    requester.name = payload[:100]
+    requester.save()
+    assert client.post(url("comment", idea.number), {"body": f"K {payload}"}).status_code == 303
     client.post(url("vote", idea.number))
     for address in [url("portal"), url("idea", idea.number), url("mine"),
                     url("similar") + f"?title=T {payload}"[:300]]:  # fmt: skip
         assert live_markup(client.get(address).content.decode(), page=True) == [], address
+    # The customer's comment and name on the team's issue page.
+    team = Client()
+    team.force_login(member)
+    issue_page = team.get(idea.get_absolute_url()).content.decode()
+    assert live_markup(issue_page, page=True) == []
