@@ -230,6 +230,86 @@ def mine(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+# Releases (planning) ---------------------------------------------------------------------------
+
+RELEASES_PER_PAGE = 10
+FEED_ENTRIES = 20
+
+
+def _released(found: Portal):
+    from planning.models import Release, ReleaseState
+
+    return Release.objects.filter(project=found.project, state=ReleaseState.RELEASED).order_by(
+        "-release_date", "-released_at", "-pk"
+    )
+
+
+def _with_notes(releases: list) -> list:
+    from planning import notes
+
+    public = notes.public_notes(releases)
+    for release in releases:
+        release.public_sections = [
+            (title, rows) for title, rows in public[release.pk].items() if rows
+        ]
+        release.description_html = render_markdown(release.description)
+    return releases
+
+
+@require_GET
+def releases(request: HttpRequest, key: str) -> HttpResponse:
+    """What shipped, newest first: each released version's notes, published ideas only."""
+    found = _portal(key)
+    requester = _requester(request, found)
+    if found.mode != PortalMode.FULL:
+        raise Http404("This portal takes submissions only.")
+    if found.private and requester is None:
+        return _sign_in_redirect(request, found)
+    page = Paginator(_released(found), RELEASES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = _with_notes(list(page.object_list))
+    context = _context(request, found, requester, page=page)
+    return render(request, "intake/portal/releases.html", context)
+
+
+@require_GET
+def releases_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """The releases as an Atom feed (public portals only: a feed reader cannot sign in)."""
+    from django.template.loader import render_to_string
+    from django.utils.feedgenerator import Atom1Feed
+
+    found = _portal(key)
+    if found.mode != PortalMode.FULL or found.private:
+        raise Http404("No such feed.")
+    title = found.title or f"{found.project.name} ideas"
+    page_url = settings.SITE_URL + _url("releases", found)
+    feed = Atom1Feed(
+        title=f"{title}: releases",
+        link=page_url,
+        description=f"What shipped in {found.project.name}.",
+        feed_url=settings.SITE_URL + _url("releases_feed", found),
+        author_name=found.project.name,
+        language="en",
+    )
+    for release in _with_notes(list(_released(found)[:FEED_ENTRIES])):
+        link = f"{page_url}#release-{release.pk}"
+        at = release.released_at or timezone.now()
+        body = render_to_string(
+            "intake/portal/_release_notes.html",
+            {"release": release, "project": found.project, "base": settings.SITE_URL},
+        )
+        feed.add_item(
+            title=f"{release.name} ({release.release_date.isoformat()})",
+            link=link,
+            description=body,
+            unique_id=link,
+            pubdate=at,
+            updateddate=at,
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    feed.write(response, "utf-8")
+    return response
+
+
 # Voting and submitting -------------------------------------------------------------------------
 
 

@@ -105,6 +105,8 @@ PUBLIC_ROWS = {
     "intake_public:sign_in_confirm": [("get", 404), ("post", 404)],
     "intake_public:sign_out": [("post", 404)],
     "intake_public:comment": [("post", 404)],
+    "intake_public:releases": [("get", 404)],
+    "intake_public:releases_feed": [("get", 404)],
 }
 # Outside /projects/, not a public door and not in SITE_ROWS: log in and out, the project
 # list, health.

@@ -555,6 +555,8 @@ def portal_get_urls(numbers):
     for sort in ("trending", "top", "newest"):
         yield url("portal") + f"?sort={sort}&q=a"
     yield url("mine")
+    yield url("releases")
+    yield url("releases_feed")
     yield url("submit")
     yield url("sign_in")
     yield url("similar") + "?title=Secret plan"
