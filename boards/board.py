@@ -465,18 +465,25 @@ def lane_order(board: Board, group: str, cells: dict) -> list[tuple[Any, Any, st
 
 
 def more_cards(
-    project: Project, filterset, status: Status, *, offset: int, group: str = "", lane: str = ""
+    project: Project,
+    filterset,
+    status: Status,
+    *,
+    offset: int,
+    group: str = "",
+    lane: str = "",
+    limit: int = PAGE_SIZE,
 ) -> tuple[list[Issue], int]:
-    """The next page of one column (or of one cell of a swimlane), and how many remain after."""
+    """The next page of one column (or of one cell of a swimlane), and how many remain after.
+    `limit`: that many cards instead of a page (the live refresh reloads as many cards as a
+    column had shown)."""
     issues = filtered_issues(project, filterset).filter(status=status)
     if group:
         issues = issues.annotate(lane=lane_expression(group))
         issues = issues.filter(lane__isnull=True) if lane == NO_LANE else issues.filter(lane=lane)
     # One card before the page too: the first card's "Move up" goes above it.
     start = max(offset - 1, 0)
-    cards = load_some_cards(
-        project, issues.order_by("rank").values("pk")[start : offset + PAGE_SIZE]
-    )
+    cards = load_some_cards(project, issues.order_by("rank").values("pk")[start : offset + limit])
     above = cards.pop(0).number if offset > 0 and cards else None
     link_neighbours(cards, above)
     remaining = max(issues.count() - offset - len(cards), 0)

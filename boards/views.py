@@ -36,6 +36,7 @@ from . import cache as board_cache
 from .board import (
     GROUPS,
     HIDEABLE,
+    MAX_LOADED,
     NO_LANE,
     PAGE_SIZE,
     Board,
@@ -143,6 +144,11 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
     try:
         status = _status(project, request.GET.get("column"), statuses)
         offset = _whole_number(request.GET.get("offset"), "offset", maximum=1_000_000)
+        limit = PAGE_SIZE
+        if request.GET.get("limit") is not None:
+            limit = _whole_number(request.GET.get("limit"), "limit", maximum=MAX_LOADED)
+            if not limit:
+                raise Refused(f"The limit is a number of cards from 1 to {MAX_LOADED}.")
         group = request.GET.get("group", "")
         lane = request.GET.get("lane", "")
         if group and group not in GROUPS:
@@ -155,9 +161,17 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
     if not filterset.is_valid():
         return _error(Refused(error_message(filterset)))
     cards, remaining = more_cards(
-        project, filterset, status, offset=offset, group=group, lane=lane if group else ""
+        project,
+        filterset,
+        status,
+        offset=offset,
+        group=group,
+        lane=lane if group else "",
+        limit=limit,
     )
-    next_query = request.GET.copy()
+    params = request.GET.copy()
+    params.pop("limit", None)  # the next "Show more" is a page again
+    next_query = params.copy()
     next_query["offset"] = offset + len(cards)
     context = {
         "project": project,
@@ -168,9 +182,9 @@ def column(request: HttpRequest, key: str) -> HttpResponse:
         "grouped": bool(group),
         "lane_key": lane,
         "more_url": f"{reverse('boards:column', args=[project.key])}?{next_query.urlencode()}",
-        "move_action": _move_action(project, request.GET),
+        "move_action": _move_action(project, params),
         "list_url": reverse("issues:list", args=[project.key]),
-        "query": urlsplit(_board_path(project, request.GET)).query,
+        "query": urlsplit(_board_path(project, params)).query,
     }
     return render(request, "boards/board.html#more", context)
 

@@ -402,23 +402,70 @@
     var hasMore = Boolean(nextMore && nextMore.querySelector("a"));
     var same = fresh.length <= shown.length && (fresh.length === shown.length || hasMore) &&
       fresh.every(function (card, index) { return card.outerHTML === plain(shown[index]); });
-    if (same) return false;
+    // The pages "Show more" had loaded stay loaded: until the server sends that many cards
+    // again, the cards below the first page stay as they were (no jump, scroll kept). The
+    // poll sends first pages only, so they are asked for whenever the board changed: what
+    // changed may be below the first page.
+    var refill = hasMore && shown.length > fresh.length ? shown.length - fresh.length : 0;
+    if (same) {
+      if (refill) refillTail(list, nextMore.querySelector("a").getAttribute("hx-get"), fresh.length, refill);
+      return false;
+    }
+    placeCards(list, fresh, 0, refill ? -1 : fresh.length);
+    if (refill) {
+      refillTail(list, nextMore.querySelector("a").getAttribute("hx-get"), fresh.length, refill);
+    } else {
+      replaceMore(more, nextMore);
+    }
+    return true;
+  }
+
+  // Put `cards` (as the server sent them) at `start` in the list: unchanged cards keep their
+  // node (and focus), changed or new ones come in highlighted; with an `end`, cards after it go.
+  function placeCards(list, cards, start, end) {
     var byId = {};
-    shown.forEach(function (card) { byId[card.id] = card; });
-    fresh.forEach(function (card, index) {
+    Array.prototype.forEach.call(list.querySelectorAll(".card"), function (card) { byId[card.id] = card; });
+    cards.forEach(function (card, index) {
       var old = byId[card.id];
       var node = old && plain(old) === card.outerHTML ? old : document.importNode(card, true);
-      if (node !== old) flash(node);
-      var at = list.children[index];
+      if (node !== old) {
+        if (old) old.remove();
+        flash(node);
+      }
+      var at = list.children[start + index];
       if (at !== node) list.insertBefore(node, at || null);
     });
-    while (list.children.length > fresh.length) list.removeChild(list.lastElementChild);
+    if (end >= 0) while (list.children.length > end) list.removeChild(list.lastElementChild);
+  }
+
+  function replaceMore(more, nextMore) {
     if (more && nextMore && more.outerHTML !== nextMore.outerHTML) {
       var replacement = document.importNode(nextMore, true);
+      replacement.removeAttribute("hx-swap-oob");
       more.replaceWith(replacement);
       htmx.process(replacement);
     }
-    return true;
+  }
+
+  // The cards after the first page of a column that changed, as many as were shown, from the
+  // column's "Show more" URL (its filters and swimlane included).
+  function refillTail(list, url, offset, count) {
+    var ticket = String(Date.now()) + Math.random();
+    list.dataset.refill = ticket;
+    url = url.replace(/([?&])offset=\d+/, "$1offset=" + offset) + "&limit=" + Math.min(count, 500);
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (html) {
+        if (html === null || list.dataset.refill !== ticket || !list.isConnected) return;
+        delete list.dataset.refill;
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        var cards = Array.prototype.slice.call(template.content.querySelectorAll(".card"));
+        placeCards(list, cards, offset, offset + cards.length);
+        replaceMore(document.getElementById(list.id.replace("cards-", "more-")),
+          template.content.querySelector(".column-more"));
+      })
+      .catch(function () { /* the next change refreshes the column again */ });
   }
 
   // The poll's answer, merged into the board: only what changed is replaced, so each column

@@ -693,6 +693,22 @@ def test_show_more_loads_the_next_cards_of_a_column(htmx_member, project, member
     assert "Show" not in html.split('id="more-')[1]
 
 
+def test_the_live_refresh_reloads_as_many_cards_as_a_column_showed(
+    htmx_member, project, member, status, django_assert_max_num_queries
+):
+    doing = status("In progress")
+    issues = bulk_issues(project, 2 * PAGE_SIZE + 30, status=doing, actor=member)
+    query = {"column": doing.pk, "offset": PAGE_SIZE, "limit": PAGE_SIZE + 20}
+    with django_assert_max_num_queries(12):
+        response = htmx_member.get(COLUMN, query)
+    html = response.content.decode()
+    assert card_numbers(html) == [issue.number for issue in issues[PAGE_SIZE : 2 * PAGE_SIZE + 20]]
+    more = html.split('id="more-')[1]
+    assert "Show 10 more" in more
+    assert f"offset={2 * PAGE_SIZE + 20}" in more
+    assert "limit" not in more  # the next "Show more" is a page again
+
+
 def test_show_more_keeps_the_filters(htmx_member, project, member, other_member, status):
     doing = status("In progress")
     bulk_issues(project, 60, status=doing, actor=member, assignee=member)
@@ -713,6 +729,10 @@ def test_show_more_keeps_the_filters(htmx_member, project, member, other_member,
         {"column": "{todo}", "offset": "0", "group": "nope"},
         {"column": "{todo}", "offset": "0", "group": "assignee", "lane": "x"},
         {"column": "{todo}", "offset": "0", "kind": "feature"},
+        {"column": "{todo}", "offset": "0", "limit": "0"},
+        {"column": "{todo}", "offset": "0", "limit": "501"},
+        {"column": "{todo}", "offset": "0", "limit": "-5"},
+        {"column": "{todo}", "offset": "0", "limit": ""},
     ],
 )
 def test_bad_show_more_requests_are_400(htmx_member, status, query):

@@ -114,6 +114,34 @@ def test_live_refresh_keeps_scroll_and_loaded_cards_of_unchanged_columns(
     assert page.js_errors == []
 
 
+def test_live_refresh_keeps_the_loaded_cards_of_a_column_that_changed(
+    page, login, project, member, other_member, cards, status, settings
+):
+    settings.BOARD_POLL_INTERVAL_MS = 300
+    issues = bulk_issues(project, 70, status=status("Backlog"), actor=member)
+    login(member)
+    page.goto(BOARD)
+    backlog = column(page, "Backlog")
+    backlog.get_by_role("link", name="Show 20 more").click()
+    expect(backlog.locator(".card")).to_have_count(70)
+    backlog.locator(".card-list").evaluate("list => { list.scrollTop = 1500; }")
+    # A change in the column's first page and one in the page "Show more" loaded.
+    operations.update_issue(issue=issues[3], actor=other_member, changes={"title": "Renamed"})
+    operations.update_issue(issue=issues[65], actor=other_member, changes={"title": "Far below"})
+    expect(page.locator(f"#card-{issues[3].number}")).to_contain_text("Renamed")
+    expect(page.locator(f"#card-{issues[65].number}")).to_contain_text("Far below")
+    expect(backlog.locator(".card")).to_have_count(70)
+    assert backlog.locator(".card-list").evaluate("list => list.scrollTop") == 1500
+    numbers = backlog.locator(".card").evaluate_all("cards => cards.map(c => +c.dataset.number)")
+    assert numbers == [issue.number for issue in issues]
+    expect(backlog.locator(".column-more a")).to_have_count(0)
+    # A new card at the bottom: the 70 stay, "Show 1 more" offers the new one.
+    IssueFactory(project=project, actor=other_member, title="Newest", status=status("Backlog"))
+    expect(backlog.get_by_role("link", name="Show 1 more")).to_be_visible()
+    expect(backlog.locator(".card")).to_have_count(70)
+    assert page.js_errors == []
+
+
 def test_live_refresh_keeps_an_open_quick_add(page, login, member, other_member, cards, settings):
     settings.BOARD_POLL_INTERVAL_MS = 300
     login(member)
