@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issues import operations as issue_operations
-from issues.models import Issue, IssueEvent, Project, Role, Source
+from issues.models import Issue, IssueEvent, Project, Role, Source, StatusCategory
 from notifications import email
 
 from .models import (
@@ -305,6 +305,8 @@ def announce_shipped(*, issue: Issue, event: IssueEvent) -> int:
     """E-mail each requester of `issue` that it shipped (called by issues.operations when it
     enters a done status). At most one "Shipped" e-mail per request, ever: a reopened and
     re-closed issue tells nobody twice. Returns how many were queued."""
+    if _awaits_release(issue):
+        return 0  # Its release ships it: announce_released tells them then.
     pending = list(
         Request.objects.select_for_update(of=("self",))
         .filter(issue=issue, shipped_notified_at__isnull=True)
@@ -328,6 +330,63 @@ def announce_shipped(*, issue: Issue, event: IssueEvent) -> int:
             context={"issue": issue, "note": note or ""},
         )
         sent += 1
+    Request.objects.bulk_update(pending, ["shipped_notified_at"])
+    return sent
+
+
+def _awaits_release(issue: Issue) -> bool:
+    """Whether the issue is planned into a version not released yet (planning)."""
+    if not getattr(issue, "release_id", None):
+        return False
+    from planning.models import Release, ReleaseState
+
+    return Release.objects.filter(pk=issue.release_id, state=ReleaseState.UNRELEASED).exists()
+
+
+def announce_released(*, release) -> int:
+    """E-mail each requester of the release's shipped issues once, listing their issues
+    (called by planning.operations.release_version, in its transaction). Requests already told
+    (their issue was done before it joined the release) are left out, and every request is
+    marked, so nothing is sent twice. Returns how many e-mails were queued."""
+    pending = list(
+        Request.objects.select_for_update(of=("self",))
+        .filter(
+            issue__release=release,
+            issue__status__category=StatusCategory.DONE,
+            shipped_notified_at__isnull=True,
+        )
+        .select_related("requester", "issue")
+        .order_by("requester_id", "issue__rank")
+    )
+    now = timezone.now()
+    by_requester: dict[int, list[Request]] = {}
+    for request in pending:
+        request.shipped_notified_at = now
+        by_requester.setdefault(request.requester_id, []).append(request)
+    project = release.project
+    releases_url = ""
+    if Portal.objects.filter(project=project, enabled=True, mode=PortalMode.FULL).exists():
+        from django.conf import settings
+
+        releases_url = settings.SITE_URL + reverse("intake_public:releases", args=[project.key])
+    sent = 0
+    with email.batch():
+        for requests in by_requester.values():
+            requester = requests[0].requester
+            if requester.unsubscribed_at is not None:
+                continue
+            _send_note(
+                requester,
+                subject=f"Released: {project.name} {release.name}",
+                template="intake/email/released",
+                context={
+                    "release": release,
+                    "project": project,
+                    "issues": [request.issue for request in requests],
+                    "releases_url": releases_url,
+                },
+            )
+            sent += 1
     Request.objects.bulk_update(pending, ["shipped_notified_at"])
     return sent
 

@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -263,6 +264,12 @@ def release_version(
     _save(current)
     moved = f", {len(open_issues)} open issues moved to {move_open_to.name}" if open_issues else ""
     _log(current, actor, "released", f"{current.release_date.isoformat()}{moved}")
+    if apps.is_installed("intake"):
+        # The customers who asked for its issues are told, in this transaction (queued
+        # e-mails: a rolled-back release sends nothing).
+        from intake.operations import announce_released
+
+        announce_released(release=current)
     return current
 
 
