@@ -1,7 +1,7 @@
 """Priority scores: value / effort or RICE, by the project's scoring model.
 
 The inputs are fields of the issue (value, reach, impact, confidence) and its estimate, the
-effort. A score needs all of its inputs and an effort above zero; otherwise it is unknown (shown
+effort; RICE's reach is the number typed in, else the issue's customer requests (its demand). A score needs all of its inputs and an effort above zero; otherwise it is unknown (shown
 as "—"), never a made-up number. `score_expression` computes the same number in SQL, so that
 lists can be ordered by it.
 """
@@ -30,15 +30,20 @@ class Score:
         return f"{self.value:.1f}" if self.value < 100 else f"{self.value:,.0f}"
 
 
-def reach_of(issue: Issue) -> int | None:
-    """The reach typed on the issue. (Once intake counts customer requests, their number.)"""
-    return issue.reach
+def reach_of(issue: Issue) -> tuple[int | None, str]:
+    """The reach and where it comes from: the number typed on the issue, else its customer
+    requests (intake's demand) when it has any; none otherwise (the score is then unknown)."""
+    if issue.reach is not None:
+        return issue.reach, "typed in"
+    if issue.demand:
+        return issue.demand, f"customer request{'s' if issue.demand != 1 else ''}"
+    return None, ""
 
 
 def score(issue: Issue, model: str) -> Score:
     effort = issue.estimate
     if model == ScoringModel.RICE:
-        reach = reach_of(issue)
+        reach, origin = reach_of(issue)
         impact = Decimal(issue.impact) if issue.impact else None
         confidence = issue.confidence
         missing = [
@@ -52,13 +57,14 @@ def score(issue: Issue, model: str) -> Score:
             if value is None
         ]
         if missing:
-            return Score(None, f"RICE: no {_join(missing)} yet.")
+            hint = " (no customer requests, and none typed in)" if reach is None else ""
+            return Score(None, f"RICE: no {_join(missing)} yet{hint}.")
         if effort == 0:
             return Score(None, "RICE: the estimate is 0, so there is no effort to divide by.")
         result = reach * float(impact) * confidence / 100 / effort
         return Score(
             result,
-            f"RICE = reach {reach} × impact {issue.impact} × confidence {confidence} % "
+            f"RICE = reach {reach} ({origin}) × impact {issue.impact} × confidence {confidence} % "
             f"÷ effort {effort} pts = {result:.1f}",
         )
     if issue.value is None or effort is None:
@@ -79,13 +85,9 @@ def score_expression(model: str):
             default=None,
             output_field=FloatField(),
         )
-        return (
-            Cast("reach", FloatField())
-            * impact
-            * Cast("confidence", FloatField())
-            / Value(100.0)
-            / effort
-        )
+        # Typed reach, else the number of customer requests (none: unknown, like a NULL).
+        reach = Coalesce(Cast("reach", FloatField()), NullIf(Cast("demand", FloatField()), 0.0))
+        return reach * impact * Cast("confidence", FloatField()) / Value(100.0) / effort
     return Cast("value", FloatField()) / effort
 
 

@@ -19,6 +19,8 @@ from issues.templatetags.tracker import (
     label_chip,
     priority_icon,
 )
+from planning import scores
+from planning.scores import Score
 
 register = template.Library()
 
@@ -112,3 +114,9 @@ def _move_menu(context, cache, section, number: int, key: str) -> str:
         f'<input type="hidden" name="issue" value="{number}">{cache["menus"][section_key]}'
         "</form></details>"
     )
+
+
+@register.simple_tag
+def score_of(issue, project) -> Score:
+    """The issue's score by the project's model, with how it was computed (the tooltip)."""
+    return scores.score(issue, project.scoring_model)

@@ -8,7 +8,7 @@ from issues import operations as issue_ops
 from issues.models import Issue, ScoringModel
 from planning import operations, scores
 
-from ..factories import IssueFactory
+from ..factories import IssueFactory, ask_for
 
 
 def scored(project, member, *, estimate, **inputs):
@@ -34,7 +34,50 @@ def test_rice(project, member):
     score = scores.score(issue, ScoringModel.RICE)
 
     assert score.value == 240
-    assert score.how == "RICE = reach 300 × impact 2 × confidence 80 % ÷ effort 2 pts = 240.0"
+    assert score.how == (
+        "RICE = reach 300 (typed in) × impact 2 × confidence 80 % ÷ effort 2 pts = 240.0"
+    )
+
+
+def test_rice_reach_is_the_number_of_customer_requests_unless_typed_in(project, member):
+    issue = scored(project, member, estimate=2, impact="1", confidence=100)
+    for email in ("ann@acme.example", "bea@acme.example", "cid@acme.example"):
+        ask_for(issue, email)
+    issue.refresh_from_db()
+
+    counted = scores.score(issue, ScoringModel.RICE)
+
+    assert counted.value == 1.5
+    assert counted.how == (
+        "RICE = reach 3 (customer requests) × impact 1 × confidence 100 % ÷ effort 2 pts = 1.5"
+    )
+    typed = issue_ops.update_issue(issue=issue, actor=member, changes={"reach": 40})
+    assert scores.score(typed, ScoringModel.RICE).how.startswith("RICE = reach 40 (typed in)")
+    back = issue_ops.update_issue(issue=typed, actor=member, changes={"reach": None})
+    assert scores.score(back, ScoringModel.RICE).value == 1.5
+
+
+def test_rice_without_requests_or_a_typed_reach_is_unknown(project, member):
+    issue = scored(project, member, estimate=2, impact="1", confidence=100)
+
+    score = scores.score(issue, ScoringModel.RICE)
+
+    assert (score.value, str(score)) == (None, "—")
+    assert score.how == "RICE: no reach yet (no customer requests, and none typed in)."
+
+
+def test_the_score_tooltip_on_the_issue_page_says_where_reach_came_from(
+    client, project, member, admin_user
+):
+    project.scoring_model = ScoringModel.RICE
+    project.save()
+    issue = scored(project, member, estimate=1, impact="1", confidence=100)
+    ask_for(issue, "ann@acme.example")
+    client.force_login(member)
+
+    page = client.get(issue.get_absolute_url()).content.decode()
+
+    assert "reach 1 (customer request)" in page
 
 
 @pytest.mark.parametrize(
@@ -61,6 +104,10 @@ def test_sql_and_python_compute_the_same_scores(project, member, model):
     scored(project, member, estimate=3, value=2, reach=50, impact="0.25", confidence=50)
     scored(project, member, estimate=5, value=4, reach=7, impact="3", confidence=100)
     scored(project, member, estimate=0, value=4)
+    asked = scored(project, member, estimate=2, impact="2", confidence=80)
+    ask_for(asked, "ann@acme.example")
+    ask_for(asked, "bea@acme.example")
+    scored(project, member, estimate=2, impact="2", confidence=80)  # no reach at all
 
     annotated = scores.for_ordering(Issue.objects.filter(project=project), model)
 
