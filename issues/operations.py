@@ -20,7 +20,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
@@ -203,7 +203,10 @@ def move_all_issues(*, from_status: Status, to_status: Status, actor: AbstractBa
         raise ValidationError("Choose another status of this project.", code="foreign_status")
     target = _lock_status(project, to_status)
     issues = list(
-        Issue.objects.select_for_update().filter(status=from_status).order_by("pk").only("pk")
+        Issue.objects.select_for_update(no_key=True, of=("self",))
+        .filter(status=from_status)
+        .order_by("number")  # The order bulk edits and rebalances lock issues in.
+        .only("pk")
     )
     if target.wip_limit is not None:
         count = Issue.objects.filter(status=target).count()
@@ -487,8 +490,7 @@ def move_issue(
     _save_with_rank(current, new_rank, fields=fields)
     if status_changed:
         _log_status(current, actor, old_status, target)
-    if len(current.rank) > ranking.REBALANCE_THRESHOLD:
-        rebalance_ranks(project=current.project)
+    if len(current.rank) > ranking.REBALANCE_THRESHOLD and _rebalance_soon(current.project):
         current.refresh_from_db(fields=["rank"])
     return current
 
@@ -517,8 +519,7 @@ def rank_issue(
         return ranking.key_between(low, high)
 
     _save_with_rank(current, new_rank)
-    if len(current.rank) > ranking.REBALANCE_THRESHOLD:
-        rebalance_ranks(project=current.project)
+    if len(current.rank) > ranking.REBALANCE_THRESHOLD and _rebalance_soon(current.project):
         current.refresh_from_db(fields=["rank"])
     return current
 
@@ -785,12 +786,35 @@ def _move_related(duplicate: Issue, primary: Issue, relation: str, person: str) 
 
 
 @transaction.atomic
-def rebalance_ranks(*, project: Project) -> int:
-    """Give the project's issues evenly spaced short keys, keeping their order (_write_ranks)."""
-    Project.objects.select_for_update().filter(pk=project.pk).first()
-    ids = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", flat=True))
+def rebalance_ranks(*, project: Project, nowait: bool = False) -> int:
+    """Give the project's issues evenly spaced short keys, keeping their order (_write_ranks).
+
+    Locks the project's row (one rebalance at a time), then every issue of the project by
+    number: the order bulk edits take them in, so that a rebalance waits for a bulk edit
+    instead of deadlocking with it. `nowait`: raise DatabaseError at once if a row is taken.
+    """
+    Project.objects.select_for_update(no_key=True, nowait=nowait).filter(pk=project.pk).first()
+    issues = Issue.objects.filter(project=project)
+    locked = issues.select_for_update(no_key=True, nowait=nowait, of=("self",))
+    list(locked.order_by("number").values_list("pk", flat=True))
+    ids = list(issues.order_by("rank").values_list("pk", flat=True))
     _write_ranks(project, ids)
     return len(ids)
+
+
+def _rebalance_soon(project: Project) -> bool:
+    """Rebalance from inside an operation that already holds issue rows (a move holds its
+    card): now if every row of the project is free, else right after this transaction
+    commits, in a transaction of its own that holds nothing else while it waits for them.
+    Waiting here for a row that a bulk edit holds, while holding the card that bulk edit
+    waits for, was a deadlock. True if the keys were rewritten now."""
+    try:
+        with transaction.atomic():
+            rebalance_ranks(project=project, nowait=True)
+        return True
+    except DatabaseError:  # A row is locked (LockNotAvailable): nothing was written.
+        transaction.on_commit(lambda: rebalance_ranks(project=project), robust=True)
+        return False
 
 
 @transaction.atomic
@@ -808,7 +832,7 @@ def reorder_issues(
     require_role(actor, project, Role.MEMBER)
     if any(issue.project_id != project.pk for issue in issues):
         raise ValidationError("Every issue must belong to this project.", code="foreign_issue")
-    Project.objects.select_for_update().filter(pk=project.pk).first()
+    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
     order = list(Issue.objects.filter(project=project).order_by("rank").values_list("pk", "rank"))
     position = {pk: index for index, (pk, _) in enumerate(order)}
     wanted = list(dict.fromkeys(issue.pk for issue in issues))
@@ -823,8 +847,11 @@ def reorder_issues(
         pairs.append((pk, ranking.key_between(order[slot][1], following)))
     if not pairs:
         return 0
-    _write_rank_pairs(pairs)
     moved = [pk for pk, _ in pairs]
+    # Taken by number first, as bulk edits take them, not in the UPDATE's order.
+    moving = Issue.objects.select_for_update(no_key=True, of=("self",)).filter(pk__in=moved)
+    list(moving.order_by("number").values_list("pk", flat=True))
+    _write_rank_pairs(pairs)
     now = timezone.now()
     Issue.objects.filter(pk__in=moved).update(updated_at=now)
     IssueEvent.objects.bulk_create(
@@ -832,7 +859,7 @@ def reorder_issues(
         for pk in moved
     )
     if any(len(key) > ranking.REBALANCE_THRESHOLD for _, key in pairs):
-        rebalance_ranks(project=project)
+        _rebalance_soon(project)
     return len(moved)
 
 

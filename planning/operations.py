@@ -155,7 +155,7 @@ def delete_sprint(*, sprint: Sprint, actor: AbstractBaseUser) -> None:
         raise ValidationError(
             "Only a planned sprint can be deleted: started sprints are history.", code="started"
         )
-    for issue in current.issues.select_related("project"):
+    for issue in current.issues.select_related("project").order_by("number"):
         issue_ops.update_issue(issue=issue, actor=actor, changes={"sprint": None})
     current.delete()
 
@@ -280,7 +280,7 @@ def delete_release(*, release: Release, actor: AbstractBaseUser) -> None:
     current = _lock_release(release, delete=True)
     if current.is_released:
         raise ValidationError("A released version cannot be deleted.", code="released")
-    for issue in current.issues.select_related("project"):
+    for issue in current.issues.select_related("project").order_by("number"):
         issue_ops.update_issue(issue=issue, actor=actor, changes={"release": None})
     current.delete()
 
@@ -367,7 +367,8 @@ def _move_out(current: Sprint | Release, actor, name: str, to: Sprint | Release 
     """
     moved = []
     for _ in range(10):
-        issues = list(current.issues.open().select_related("project").order_by("rank"))
+        # By number: the order bulk edits and rebalances lock issues in.
+        issues = list(current.issues.open().select_related("project").order_by("number"))
         if not issues:
             break
         for issue in issues:

@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from issues import operations
-from issues.models import Comment, Issue, Status
+from issues import operations, ranking
+from issues.models import Comment, Issue, Priority, Status
 from tests.factories import IssueFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -451,3 +451,49 @@ def test_requests_on_an_issue_being_deleted_answer_404_or_409_not_500(
     response = while_deleting(issue, admin_user, lambda: client.post(url, data))
     assert response.status_code in (302, 404, 409), response.content[:300]
     assert not Comment.objects.exists()
+
+
+# A rank rebalance against a bulk edit ---------------------------------------------------------
+
+
+def test_a_move_that_rebalances_while_a_bulk_edit_holds_issues_does_not_deadlock(
+    project, member, other_member, status, monkeypatch
+):
+    """A bulk edit takes its issues by number and holds each until it commits; a move that
+    rebalances the project needs every row of it. The move held its card (the bulk edit's
+    next issue) and waited for the bulk edit's first one: a deadlock. Now the move's rebalance
+    does not wait (NOWAIT): it runs after the move commits, in its own transaction, and takes
+    the rows by number as the bulk edit does."""
+    monkeypatch.setattr(ranking, "REBALANCE_THRESHOLD", 0)  # Every move rebalances.
+    first = IssueFactory(project=project, actor=member, title="First")
+    second = IssueFactory(project=project, actor=member, title="Second")
+    for _ in range(4):
+        IssueFactory(project=project, actor=member)
+    in_progress = status("In progress")
+    heads = {rank[0] for rank in Issue.objects.values_list("rank", flat=True)}
+
+    def slowly():
+        yield Issue.objects.select_related("project").get(pk=first.pk)
+        time.sleep(0.5)  # The move locks `second` and rebalances meanwhile.
+        yield Issue.objects.select_related("project").get(pk=second.pk)
+
+    def race(i: int):
+        if i == 0:
+            return operations.bulk_update(
+                issues=slowly(), actor=member, changes={"priority": Priority.HIGH}
+            )
+        time.sleep(0.15)
+        moving = Issue.objects.select_related("project").get(pk=second.pk)
+        return operations.move_issue(issue=moving, actor=other_member, status=in_progress)
+
+    results = at_once(2, race)
+
+    assert failures(results) == []
+    assert results[0].refused == {}
+    assert Issue.objects.filter(priority=Priority.HIGH).count() == 2
+    assert Issue.objects.get(pk=second.pk).status == in_progress
+    titles = [issue.title for issue in Issue.objects.filter(project=project).order_by("rank")]
+    assert titles[:2] == ["First", "Second"]  # Moved to an empty column: it keeps its place.
+    # The rebalance ran (after the move): every key was rewritten, under a new first letter.
+    ranks = set(Issue.objects.filter(project=project).values_list("rank", flat=True))
+    assert not {rank[0] for rank in ranks} & heads
