@@ -25,7 +25,7 @@ from django.db.models import F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
 
-from notifications import tasks as notifications
+from notifications.operations import announce
 
 from . import ranking
 from .models import (
@@ -1175,13 +1175,15 @@ def _log(issue: Issue, actor, name: str, *, old: str = "", new: str = "", **extr
     event = IssueEvent.objects.create(
         issue=issue, actor=actor, field=name, old_value=old, new_value=new, **extra
     )
-    _announce([event.pk])
+    _announce(issue, [event])
 
 
-def _announce(event_ids: list[int]) -> None:
-    """The one seam to notifications: a task row, in this transaction, that the worker fans
-    out to watchers (one INSERT here, whatever their number)."""
-    notifications.fan_out.enqueue(event_ids=event_ids)
+def _announce(issue: Issue, events: list[IssueEvent]) -> None:
+    """The one seam to notifications, in this transaction: the watchers the events name (the
+    reporter, assignee, commenter, @mentioned members: one INSERT, only when they name someone)
+    and a task row that the worker fans out to every watcher (one INSERT, whatever their
+    number)."""
+    announce(issue=issue, events=events)
 
 
 def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
@@ -1194,7 +1196,7 @@ def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
         old_status=old,
         new_status=new,
     )
-    _announce([event.pk])
+    _announce(issue, [event])
     if issue.demand and new.category == StatusCategory.DONE != old.category:
         # The customers who asked are told, in this transaction (intake's e-mails are queued
         # rows, so a rolled-back move sends nothing).
@@ -1219,7 +1221,7 @@ def _log_labels(issue: Issue, actor, old: frozenset, new: frozenset) -> None:
             for label in sorted(old - new, key=lambda label: label.name)
         ]
     )
-    _announce([event.pk for event in events])
+    _announce(issue, events)
 
 
 def _message(error: Exception) -> str:

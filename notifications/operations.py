@@ -1,7 +1,8 @@
 """Changes to the notifications app's own rows: watches, inbox rows, preferences.
 
-`fan_out` turns the IssueEvents that `issues.operations` wrote into watches, inbox rows and
-scheduled e-mails. It runs in the worker (`tasks.fan_out`), so that a change costs its request
+`announce` is called by `issues.operations` for the IssueEvents it writes: the watchers they
+name start watching in that transaction, and a task is queued for the worker. `fan_out` then
+turns the events into inbox rows and scheduled e-mails. It runs in the worker (`tasks.fan_out`), so that a change costs its request
 one task row, whatever the number of watchers; its own queries do not grow with them either
 (bulk reads and writes).
 """
@@ -15,12 +16,12 @@ from itertools import groupby
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from issues.markdown import mentions
-from issues.models import Issue, IssueEvent, Project
+from issues.models import Issue, IssueEvent, Membership, Project
 
 from .models import EmailMode, Notification, NotificationEvent, Preferences, Reason, Watch
 from .summary import mentions_user
@@ -54,6 +55,55 @@ def members(project: Project, user_ids: Iterable[int | None]):
         .filter(Q(memberships__project=project) | Q(is_superuser=True))
         .distinct()
     )
+
+
+def watch_named(issue: Issue, events: Sequence[IssueEvent]) -> None:
+    """The watchers these events name start watching, in the caller's transaction, so the
+    issue's page shows them at once: the reporter and assignee of a new issue, the new assignee,
+    a commenter (active users who may see the project), and every member @mentioned anew.
+
+    One INSERT … SELECT that skips existing watches, and only for events that name someone
+    (none for a move or a label); the fan-out to the watchers stays in the worker.
+    """
+    ids, mentioned, assigned = _named_users(issue, events)
+    names = mentioned | assigned
+    if not ids and not names:
+        return
+    User = get_user_model()
+    qn = connection.ops.quote_name
+    user_table, user_pk = qn(User._meta.db_table), qn(User._meta.pk.column)
+    username = qn(User._meta.get_field(User.USERNAME_FIELD).column)
+    by_id = f"u.{user_pk} IN ({', '.join(['%s'] * len(ids))})" if ids else "1 = 0"
+    by_name = f"u.{username} IN ({', '.join(['%s'] * len(names))})" if names else "1 = 0"
+    member = (
+        f"EXISTS (SELECT 1 FROM {qn(Membership._meta.db_table)} m WHERE "  # noqa: S608 (no input)
+        f"m.{qn(Membership._meta.get_field('user').column)} = u.{user_pk} AND "
+        f"m.{qn(Membership._meta.get_field('project').column)} = %s)"
+    )
+    watch = Watch._meta
+    columns = ", ".join(
+        qn(watch.get_field(name).column) for name in ("issue", "user", "created_at")
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(watch.db_table)} ({columns}) "  # noqa: S608 (names from the models)
+            f"SELECT %s, u.{user_pk}, %s FROM {user_table} u "
+            f"WHERE u.is_active AND (({by_id} AND u.is_superuser) "
+            f"OR (({by_id} OR {by_name}) AND {member})) "
+            "ON CONFLICT DO NOTHING",
+            [issue.pk, now, *sorted(ids), *sorted(ids), *sorted(names), issue.project_id],
+        )
+
+
+def announce(*, issue: Issue, events: Sequence[IssueEvent]) -> None:
+    """What `issues.operations` calls for the events it wrote, in its transaction: the
+    watchers they name (`watch_named`), and one fan-out task for the worker, whatever the
+    number of watchers."""
+    from .tasks import fan_out  # The tasks module imports this one.
+
+    watch_named(issue, events)
+    fan_out.enqueue(event_ids=[event.pk for event in events])
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -137,7 +187,7 @@ def _named_users(issue: Issue, events: list[IssueEvent]) -> tuple[set[int], set[
 def _fan_out_issue(events: list[IssueEvent]) -> int:
     issue = events[0].issue
     project = issue.project
-    watcher_ids, mentioned_names, assigned_names = _named_users(issue, events)
+    _, mentioned_names, assigned_names = _named_users(issue, events)
     User = get_user_model()
     named = {
         user.get_username(): user.pk
@@ -147,13 +197,8 @@ def _fan_out_issue(events: list[IssueEvent]) -> int:
     }
     mentioned_ids = {named[name] for name in mentioned_names if name in named}
     assigned_ids = {named[name] for name in assigned_names if name in named}
-    # Reporters, assignees, commenters and mentioned members start watching.
-    new_watchers = members(project, watcher_ids | mentioned_ids | assigned_ids)
-    Watch.objects.bulk_create(
-        [Watch(issue=issue, user_id=pk) for pk in new_watchers.values_list("pk", flat=True)],
-        ignore_conflicts=True,
-    )
-
+    # Reporters, assignees, commenters and mentioned members started watching in the request
+    # that wrote the events (`announce`).
     candidates = set(Watch.objects.filter(issue=issue).values_list("user_id", flat=True))
     recipients = {
         user.pk: user

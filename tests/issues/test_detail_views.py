@@ -671,8 +671,9 @@ def test_htmx_comment_answers_are_the_timeline_or_comment_alone(
 ):
     other = IssueFactory(project=project, actor=member, title="Other one")
     # The answers render the timeline or the comment, not the page: no children, no choices.
-    # 14, + the notifications fan-out task of the comment, + the KEY SHARE lock that keeps the
-    # issue from being deleted under the comment (16; an edit: 15 + the lock).
+    # 15 (measured): the comment, its event, the watches it names (one INSERT … SELECT), the
+    # notifications fan-out task, the KEY SHARE lock that keeps the issue from being deleted
+    # under the comment, and the timeline; one spare.
     with django_assert_max_num_queries(16):
         response = member_client.post(
             comment_url(issue), {"body": f"See WEB-{other.number}"}, **HTMX

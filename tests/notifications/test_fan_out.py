@@ -45,12 +45,10 @@ def test_a_rolled_back_change_notifies_nobody(issue, member, other_member, run_w
     assert inbox(other_member) == []
 
 
-def test_reporter_and_assignee_watch_a_new_issue(project, member, other_member, run_worker):
+def test_reporter_and_assignee_watch_a_new_issue_at_once(project, member, other_member):
     issue = IssueFactory(project=project, actor=member, assignee=other_member)
 
-    run_worker()
-
-    assert watchers(issue) == {"alice", "bob"}
+    assert watchers(issue) == {"alice", "bob"}  # In the request's transaction: no worker yet.
 
 
 def test_the_assignee_of_a_new_issue_is_notified_as_assigned(
@@ -86,12 +84,58 @@ def test_nothing_you_did_yourself_lands_in_your_inbox(issue, member, run_worker)
     assert inbox(member) == []
 
 
-def test_a_commenter_starts_watching(issue, other_member, run_worker):
+def test_a_commenter_starts_watching_at_once(issue, other_member):
     operations.add_comment(issue=issue, actor=other_member, body="I can reproduce it.")
 
-    run_worker()
+    assert "bob" in watchers(issue)
+
+
+def test_the_new_assignee_starts_watching_at_once(issue, member, other_member):
+    operations.update_issue(issue=issue, actor=member, changes={"assignee": other_member})
 
     assert "bob" in watchers(issue)
+
+
+def test_watches_of_a_rolled_back_comment_are_rolled_back(issue, other_member):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        operations.add_comment(issue=issue, actor=other_member, body="Never mind.")
+        raise RuntimeError("the change failed")
+
+    assert "bob" not in watchers(issue)
+
+
+def test_inactive_users_and_superusers_who_are_not_members_are_not_made_watchers(
+    issue, member, other_member
+):
+    UserFactory(username="root", is_superuser=True)
+    other_member.is_active = False
+    other_member.save()
+
+    operations.add_comment(issue=issue, actor=member, body="@root @bob have a look")
+
+    assert watchers(issue) == {"alice"}
+
+
+def test_the_watch_write_is_one_insert_and_only_for_events_that_name_someone(
+    issue, member, other_member, status
+):
+    def watch_inserts(change) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            change()
+        return sum('INSERT INTO "notifications_watch"' in q["sql"] for q in queries)
+
+    many = " ".join(f"@user{n}" for n in range(30))
+    for n in range(30):
+        operations.add_member(project=issue.project, user=UserFactory(username=f"user{n}"))
+
+    assert (
+        watch_inserts(
+            lambda: operations.move_issue(issue=issue, actor=member, status=status("Done"))
+        )
+        == 0
+    )
+    assert watch_inserts(lambda: operations.add_comment(issue=issue, actor=member, body=many)) == 1
+    assert len(watchers(issue)) == 31
 
 
 def test_events_join_the_one_unread_row_of_an_issue(issue, member, other_member, run_worker):
@@ -125,13 +169,13 @@ def test_a_mentioned_member_is_notified_and_starts_watching(
     issue, member, other_member, run_worker
 ):
     operations.add_comment(issue=issue, actor=member, body="@bob can you look at this?")
+    assert "bob" in watchers(issue)  # At once, before the worker.
 
     run_worker()
 
     [row] = inbox(other_member)
     assert row.mentioned
     assert row.reason == Reason.MENTIONED
-    assert "bob" in watchers(issue)
 
 
 def test_a_mention_in_a_description_notifies(issue, member, other_member, run_worker):

@@ -258,6 +258,18 @@ def test_the_issue_page_lists_its_watchers(bob_client, issue, member, other_memb
     assert member.get_full_name() in html
 
 
+def test_a_new_commenter_is_listed_as_a_watcher_before_the_worker_runs(bob_client, issue):
+    url = reverse("issues:comment_add", args=[issue.project.key, issue.number])
+    assert bob_client.post(url, {"body": "Me too."}).status_code == 302
+
+    html = bob_client.get(issue.get_absolute_url()).content.decode()
+
+    block = html[html.index('id="watch-block"') :]
+    block = block[: block.index("</section>")]
+    assert ">Unwatch</button>" in block
+    assert "(you)" in block
+
+
 # @mentions -----------------------------------------------------------------------------------
 
 
