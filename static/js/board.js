@@ -530,6 +530,8 @@
   }
 
   setInterval(poll, pollInterval);
+  // Another script changed an issue (the `a` shortcut): the board shows it now.
+  document.addEventListener("tracker:changed", poll);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
 
   document.addEventListener("htmx:historyRestore", function () {

@@ -12,8 +12,8 @@
     ["g then i", "Go to the issues"],
     ["j / k", "Next / previous card or issue"],
     ["Enter", "Open the selected card or issue"],
-    ["e", "Edit the title (issue page)"],
-    ["a", "Assign to me (issue page)"],
+    ["e", "Edit the title (of the issue, or of the selected card or issue)"],
+    ["a", "Assign to me (the issue, or the selected card or issue)"],
     ["Esc", "Close menus and this list"]
   ];
   var pendingG = 0;
@@ -86,6 +86,58 @@
     all[next].scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
+  // The card or list row that has the focus (j / k, Tab), by its main link.
+  function selected() {
+    var active = document.activeElement;
+    var item = active && active.closest && active.closest("#board .card, .issue-table tbody tr");
+    return item && item.querySelector(".card-title, .issue-title-link");
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // The selected card or row assigned to the person, through the issue's own field endpoint
+  // (the issue page's Assignee list posts there too); the board's poll or the list's own
+  // refresh then shows it.
+  function assignSelectedToMe(link) {
+    var me = document.body.dataset.me;
+    if (!me) return;
+    var key = (link.closest(".card, tr").querySelector(".card-key, .issue-key") || link).textContent.trim();
+    var body = new URLSearchParams({ assignee: me });
+    fetch(link.pathname + "fields/assignee/", {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() }
+    }).then(function (answer) {
+      if (!answer.ok) {
+        var text = answer.headers.get("X-Error-Message");
+        try { text = text ? decodeURIComponent(text) : ""; } catch (error) { /* as it is */ }
+        window.trackerNotify(text || "Could not assign " + key + " (" + answer.status + ").", "error");
+        return;
+      }
+      window.trackerNotify("Assigned " + key + " to you.", "success");
+      document.dispatchEvent(new CustomEvent("tracker:changed"));
+      var results = document.getElementById("results");
+      if (results && results.contains(link) && window.htmx) {
+        var href = link.getAttribute("href");
+        htmx.ajax("GET", window.location.pathname + window.location.search, {
+          target: "#results", swap: "outerHTML"
+        }).then(function () {
+          var again = document.querySelector('.issue-title-link[href="' + CSS.escape(href) + '"]');
+          if (again) again.focus();
+        });
+      }
+    }).catch(function () {
+      window.trackerNotify("Cannot reach the tracker. Check your connection and try again.", "error");
+    });
+  }
+
   function assignToMe() {
     var select = document.getElementById("input-assignee");
     if (!select || !select.dataset.me) return;
@@ -136,11 +188,26 @@
         break;
       case "e":
         var edit = document.querySelector("#title-block [data-edit-toggle]");
+        var card = !edit && document.body.dataset.me && selected();
         if (edit) { event.preventDefault(); edit.click(); }
+        // A card or row: its issue page with the title editor open (as the page's Edit link).
+        else if (card) { event.preventDefault(); window.location.assign(card.pathname + "?edit=title#edit-title"); }
         break;
       case "a":
+        var chosen = selected();
         if (document.getElementById("input-assignee")) { event.preventDefault(); assignToMe(); }
+        else if (chosen) { event.preventDefault(); assignSelectedToMe(chosen); }
         break;
+    }
+  });
+
+  // Opened with the title editor (`e` on a card or row, or the Edit link without JavaScript):
+  // the cursor goes into the title.
+  document.addEventListener("DOMContentLoaded", function () {
+    var title = document.getElementById("edit-title");
+    if (title && new URLSearchParams(window.location.search).get("edit") === "title" && title.offsetParent) {
+      title.focus();
+      title.select();
     }
   });
 })();

@@ -83,6 +83,56 @@ def test_e_edits_the_title_and_a_assigns_to_me(page, login, member, issues):
     expect(page.locator("#edit-title")).to_be_visible()
 
 
+def test_a_assigns_the_focused_card_and_e_edits_its_title(page, login, member, issues):
+    login(member)
+    page.goto("/projects/WEB/board/")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    card = page.locator(f"#card-{issues[1].number}")
+    expect(card.locator(".card-title")).to_be_focused()
+    with page.expect_response(re.compile(rf"/issues/{issues[1].number}/fields/assignee/$")):
+        page.keyboard.press("a")
+    expect(page.locator("#notices")).to_contain_text(f"Assigned WEB-{issues[1].number} to you.")
+    assert Issue.objects.get(pk=issues[1].pk).assignee == member
+    expect(card.locator(".avatar")).to_be_visible()  # the board refreshed at once
+    expect(card.locator(".card-title")).to_be_focused()
+    page.keyboard.press("e")
+    expect(page).to_have_url(re.compile(rf"/issues/{issues[1].number}/\?edit=title"))
+    expect(page.locator("#edit-title")).to_be_focused()
+    page.keyboard.type("Retitled from the board")
+    page.keyboard.press("Enter")
+    expect(page.locator("#issue-title")).to_have_text("Retitled from the board")
+    assert page.js_errors == []
+
+
+def test_a_and_e_act_on_the_focused_row_of_the_list(page, login, member, issues):
+    login(member)
+    page.goto("/projects/WEB/issues/")
+    page.keyboard.press("j")
+    row = page.locator(".issue-table tbody tr").first
+    key = row.locator(".issue-key").inner_text()
+    number = int(key.split("-")[1])
+    with page.expect_response(re.compile(rf"/issues/{number}/fields/assignee/$")):
+        page.keyboard.press("a")
+    expect(row.locator(".col-assignee")).to_contain_text(member.get_full_name())
+    expect(row.locator(".issue-title-link")).to_be_focused()
+    assert Issue.objects.get(project__key="WEB", number=number).assignee == member
+    page.keyboard.press("e")
+    expect(page.locator("#edit-title")).to_be_focused()
+    assert page.js_errors == []
+
+
+def test_a_on_a_card_is_refused_to_a_viewer(page, login, viewer, issues):
+    login(viewer)
+    page.goto("/projects/WEB/board/")
+    page.keyboard.press("j")
+    with page.expect_response(re.compile(r"/fields/assignee/$")) as answer:
+        page.keyboard.press("a")
+    assert answer.value.status in (403, 404)
+    expect(page.locator("#notices .notice-error")).to_be_visible()
+    assert Issue.objects.get(pk=issues[0].pk).assignee is None
+
+
 def test_no_shortcut_while_typing(page, login, member, issues):
     login(member)
     page.goto("/projects/WEB/board/")
