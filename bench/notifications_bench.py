@@ -32,6 +32,7 @@ from issues.models import Issue, IssueEvent, Project, Role
 from notifications import email
 from notifications.models import Notification, NotificationEvent, Watch
 
+from . import data
 from .cases import Dataset, Probe, Result, Sample, Sizes, Target, _check, _route_exists, timed
 
 WATCHERS = 50
@@ -141,11 +142,10 @@ def inbox_probes(client: Client, dataset: Dataset, sizes: Sizes) -> list[Probe]:
     reader = _users("bench-reader-", 1)[0]
     operations.add_member(project=project, user=reader, role=Role.MEMBER)
     issues = list(Issue.objects.filter(project=project).order_by("number")[: sizes.medium])
-    from .data import bench_user
-
-    busy = bench_user()
+    busy = data.bench_user()
     _fill_inbox(busy, issues, actor)
     _fill_inbox(reader, issues[:50], actor)
+    data.analyze()  # As autovacuum would after 10,000 new rows: plans from real statistics.
     quiet_client = Client()
     quiet_client.force_login(reader)
 
