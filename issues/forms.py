@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, When
 
 from tracker.inputs import BIGINT_MAX, whole_number
 
-from .models import KIND_LEVELS, Confidence, Impact, Issue, Kind, Priority, Project, Role, Source
+from .models import (
+    KIND_LEVELS,
+    Confidence,
+    Impact,
+    Issue,
+    Kind,
+    Priority,
+    Project,
+    Role,
+    Source,
+    StatusCategory,
+)
 
 # The kinds that a parent of each kind may be (the hierarchy is epic › story/task/bug › subtask).
 PARENT_KINDS = {
@@ -36,6 +47,32 @@ def parent_choices(project: Project, kind: str) -> QuerySet[Issue]:
     if not kinds:
         return Issue.objects.none()
     return Issue.objects.filter(project=project, kind__in=kinds).order_by("-number")
+
+
+def matching_parents(project: Project, issue: Issue, query: str) -> QuerySet[Issue]:
+    """The parent picker's results: the issues `issue` may sit under (the hierarchy decides
+    the kinds: parent_choices), itself excluded, that match `query`: a key (WEB-12) or number,
+    or words that are all in the title. Open issues first, newest first."""
+    parents = parent_choices(project, issue.kind).exclude(pk=issue.pk)
+    query = " ".join((query or "").split())[:200]
+    if query:
+        key = query.upper().removeprefix(f"{project.key}-")
+        number = whole_number(key, maximum=BIGINT_MAX)
+        words = Q()
+        for word in query.split()[:8]:
+            words &= Q(title__icontains=word)
+        parents = parents.filter(words | Q(number=number) if number is not None else words)
+    closed = Case(
+        When(status__category__in=[StatusCategory.DONE, StatusCategory.CANCELED], then=1),
+        default=0,
+        output_field=IntegerField(),
+    )
+    return (
+        parents.select_related("status")
+        .only("number", "title", "kind", "status__name", "status__category")
+        .annotate(closed=closed)
+        .order_by("closed", "-number")
+    )
 
 
 def members_of(project: Project) -> QuerySet:

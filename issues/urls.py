@@ -12,6 +12,7 @@ urlpatterns = [
     path("issues/export.csv", export.export_csv, name="export"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
     path("issues/<int:number>/fields/<str:field>/", views.issue_field, name="field"),
+    path("issues/<int:number>/parents/", views.parent_search, name="parents"),
     path("issues/<int:number>/delete/", views.issue_delete, name="delete"),
     path("issues/<int:number>/comments/", views.comment_add, name="comment_add"),
     path(

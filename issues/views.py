@@ -46,6 +46,7 @@ from .filters import ORDERING_FIELDS, IssueFilter, error_message, filter_menu
 from .forms import (
     BULK_LIMIT,
     CHILD_KIND,
+    PARENT_KINDS,
     PRIORITY_CHOICES,
     VALUE_CHOICES,
     BulkEditForm,
@@ -53,6 +54,7 @@ from .forms import (
     IssueFieldForm,
     IssueForm,
     IssueTextForm,
+    matching_parents,
     members_of,
     parent_choices,
 )
@@ -592,6 +594,34 @@ def issue_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     )
 
 
+PARENT_RESULTS = 20
+
+
+@require_GET
+@login_required
+def parent_search(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    """The issue page's parent picker: the issues this one may sit under that match `q` (a key
+    or words), open ones first, each a button that posts to the parent field. HTMX gets the
+    results; without JavaScript the same results come as a page with the search."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    issue = _load_issue(project, number)
+    query = " ".join((request.GET.get("q") or "").split())[:200]
+    found = list(matching_parents(project, issue, query)[: PARENT_RESULTS + 1])
+    context = {
+        "project": project,
+        "issue": issue,
+        "query": query,
+        "candidates": found[:PARENT_RESULTS],
+        "more": len(found) > PARENT_RESULTS,
+        "parent_kinds": " or ".join(
+            Kind(kind).label.lower() for kind in PARENT_KINDS.get(issue.kind, [])
+        ),
+        "nav_section": "issues",
+    }
+    template = "issues/parent_picker.html" + ("#results" if request.htmx else "")
+    return render(request, template, context)
+
+
 @require_POST
 @login_required
 def issue_field(request: HttpRequest, key: str, number: int, field: str) -> HttpResponse:
@@ -907,10 +937,6 @@ def _panel_choices(project: Project, issue: Issue, fields) -> dict[str, list]:
         "status": lambda: _offered_statuses(project, issue),
         "assignee": lambda: members_of(project),
         "labels": lambda: project.labels.all(),
-        # The options show a key and a title: not every candidate's description.
-        "parent": lambda: (
-            parent_choices(project, issue.kind).exclude(pk=issue.pk).only("number", "title")
-        ),
         # Open sprints and unreleased versions, and the issue's own even when closed.
         "sprint": lambda: project.sprints.filter(
             Q(state__in=["planned", "active"]) | Q(pk=issue.sprint_id)

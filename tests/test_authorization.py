@@ -32,6 +32,7 @@ ROWS = {
     "issues:bulk": [("post", MEMBER)],
     "issues:detail": [("get", VIEWER)],
     "issues:field": [("post", MEMBER)],
+    "issues:parents": [("get", MEMBER)],
     "issues:delete": [("post", ADMIN)],
     "issues:comment_add": [("post", MEMBER)],
     "issues:comment_edit": [("post", AUTHOR)],
@@ -191,6 +192,7 @@ def url_for(name: str, issue, comment, invitation=None, sprint=None, release=Non
         kwargs["release_id"] = release.pk
     if name in {
         "issues:detail",
+        "issues:parents",
         "issues:delete",
         "issues:comment_add",
         "watching:watch",

@@ -215,3 +215,12 @@ def portal(filled, project, admin_user, member):
 def test_portal_pages_are_accessible(page, portal, axe, path):
     page.goto("/portal/WEB/" + path.format(number=portal.number))
     axe(page)
+
+
+def test_issue_page_with_the_parent_picker_open_is_accessible(page, login, member, filled, axe):
+    login(member)
+    story = filled.children.first()
+    page.goto(f"/projects/WEB/issues/{story.number}/")
+    page.get_by_role("searchbox", name="Parent").click()
+    page.locator("#parent-results .parent-option").first.wait_for()
+    axe(page)

@@ -172,3 +172,59 @@ def test_bulk_edit_offers_only_the_moves_the_workflow_allows(page, login, projec
     page.locator("#bulk-form input[name=all_matching]").check()
     expect(done).to_be_enabled()
     assert page.js_errors == []
+
+
+def test_the_parent_picker_searches_and_sets_the_parent(page, login, project, member, story):
+    from issues.models import Kind
+
+    old = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Checkout v1")
+    epic = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Checkout revamp")
+    IssueFactory(project=project, actor=member, kind=Kind.TASK, title="Checkout task")
+    login(member)
+    page.goto(f"/projects/WEB/issues/{story.number}/")
+    search = page.get_by_role("searchbox", name="Parent")
+    search.click()  # the first results come with the focus: the project's epics only
+    results = page.locator("#parent-results .parent-option")
+    expect(results).to_have_count(2)
+    search.press_sequentially("revamp")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text(f"WEB-{epic.number}")
+    search.fill(f"web-{old.number}")
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text("Checkout v1")
+    with page.expect_response(re.compile(r"/fields/parent/$")) as answer:
+        results.first.press("Enter")
+    assert answer.value.status == 200
+    expect(page.locator("#parent-current")).to_contain_text(f"WEB-{old.number} Checkout v1")
+    expect(page.locator("#timeline")).to_contain_text("the parent")
+    assert Issue.objects.get(pk=story.pk).parent_id == old.pk
+    # And once more, with the version the first answer handed back.
+    search = page.get_by_role("searchbox", name="Parent")
+    search.fill("revamp")
+    expect(results).to_have_count(1)
+    results.first.click()
+    expect(page.locator("#parent-current")).to_contain_text(f"WEB-{epic.number}")
+    assert Issue.objects.get(pk=story.pk).parent_id == epic.pk
+    assert page.js_errors == []
+
+
+def test_the_parent_picker_works_without_javascript(browser, live_server, member, story):
+    from issues.models import Kind
+
+    epic = IssueFactory(project=story.project, actor=member, kind=Kind.EPIC, title="Revamp")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(member.username)
+        page.get_by_label("Password").fill("password")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"/projects/WEB/issues/{story.number}/")
+        page.get_by_role("searchbox", name="Parent").fill("revamp")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_role("heading", name=f"Parent of WEB-{story.number}")).to_be_visible()
+        page.get_by_role("button", name=re.compile(f"WEB-{epic.number}")).click()
+        expect(page).to_have_url(re.compile(rf"/issues/{story.number}/$"))
+        expect(page.locator("#parent-current")).to_contain_text("Revamp")
+    finally:
+        context.close()
