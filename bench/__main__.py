@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         wrk_seconds=args.wrk_seconds,
         wrk_connections=args.wrk_connections,
         workers=args.workers,
+        intake_throughput=not args.no_throughput,
     )
     started = time.perf_counter()
     load_before = os.getloadavg()

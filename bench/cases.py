@@ -97,6 +97,8 @@ class Options:
     wrk_connections: int = 32
     workers: int = 3
     database_url: str = ""  # for gunicorn: the bench database
+    extra_env: dict = field(default_factory=dict)  # more environment for gunicorn
+    intake_throughput: bool = True  # the intake group's gunicorn + wrk case (--no-throughput)
 
 
 @dataclass
@@ -745,6 +747,9 @@ def run(
             repeat=options.repeat,
             warmup=options.warmup,
         )
+        if options.intake_throughput:
+            log("Measuring the intake API's throughput (gunicorn + wrk)…")
+            results += intake_bench.api_results(options, log)
     if "export" in options.groups:
         log("Measuring the CSV export (bench.export_bench)…")
         results += export_results(sizes, options)

@@ -186,6 +186,7 @@ class _gunicorn:
             "SECURE_SSL": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            **self.options.extra_env,
         }
         command = [
             sys.executable, "-m", "gunicorn", "tracker.wsgi:application",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from issues import operations as issue_operations
-from issues.models import Issue, Project, Source
+from issues.models import Issue, Kind, Project, Source, StatusCategory
 
 from . import operations
 from .models import Channel, Portal, PortalMode
@@ -101,6 +101,18 @@ def seed_intake(users: dict) -> bool:
         issue_operations.add_comment(
             issue=issues[title], actor=users[author], body=body, public=True
         )
+    # What shipped in the released versions is on the portal's releases page.
+    shipped = Issue.objects.filter(
+        project=project, release__state="released", status__category=StatusCategory.DONE
+    ).exclude(kind=Kind.SUBTASK)
+    for issue in shipped:
+        issue_operations.update_issue(issue=issue, actor=demo, changes={"public": True})
+    # A customer's comment on a published idea.
+    issue_operations.add_customer_comment(
+        issue=issues["Dark mode, please"],
+        requester=people[2],
+        body="Same here: I read the shop late in the evening, and white pages are hard on the eyes.",
+    )
     for index, title, description in SUBMISSIONS:
         operations.receive(
             project=project,

@@ -22,6 +22,12 @@ from .models import Request, Requester
 PER_PAGE = 20
 TRENDING_DAYS = 14
 SIMILAR_LIMIT = 5
+# The trigram similarity a look-alike needs (PostgreSQL: `%` matches above
+# pg_trgm.similarity_threshold, which intake.apps sets to this on every new connection). At
+# pg_trgm's default of 0.3 a title of common words matches thousands of issues, each read and
+# ranked (100 ms against 100,000 issues); at 0.5 a few hundred, and what is left is what a
+# person would call the same request.
+TRIGRAM_THRESHOLD = 0.5
 # Words too common to say two titles are alike (the SQLite fallback matches words).
 STOP_WORDS = frozenset(
     [

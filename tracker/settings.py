@@ -318,3 +318,13 @@ NOTIFICATION_BATCH_SECONDS = int(
 NOTIFICATION_DIGEST_HOUR = int(os.environ.get("NOTIFICATION_DIGEST_HOUR", "7"))
 # The absolute address of the site, for links in e-mails (no request to build them from).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Intake's rate limits (intake.ratelimit.DEFAULT_LIMITS), overridden per bucket from the
+# environment: INTAKE_RATE_LIMITS="api-key=1200/60,widget-ip=60/60" (hits / seconds).
+INTAKE_RATE_LIMITS = {
+    name.strip(): (int(hits), int(seconds))
+    for name, _, limit in (
+        item.partition("=") for item in os.environ.get("INTAKE_RATE_LIMITS", "").split(",")
+    )
+    if name.strip()
+    for hits, _, seconds in [limit.partition("/")]
+}
