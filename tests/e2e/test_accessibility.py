@@ -205,13 +205,23 @@ def portal(filled, project, admin_user, member):
     from intake.models import PortalMode
     from issues import operations
 
+    from planning import operations as planning
+
     intake.configure_portal(
         project=project, actor=admin_user, enabled=True, mode=PortalMode.FULL, private=False
     )
-    return operations.update_issue(issue=filled, actor=member, changes={"public": True})
+    idea = operations.update_issue(issue=filled, actor=member, changes={"public": True})
+    customer = intake.requester_for(email="ann@acme.example", name="Ann", verified=True)
+    operations.add_customer_comment(issue=idea, requester=customer, body="We need this too.")
+    operations.add_comment(issue=idea, actor=member, body="On our list.", public=True)
+    release = planning.create_release(project=project, actor=member, name="2.4.0")
+    planning.release_version(release=release, actor=member)
+    return idea
 
 
-@pytest.mark.parametrize("path", ["", "ideas/{number}/", "submit/", "sign-in/", "?sort=top"])
+@pytest.mark.parametrize(
+    "path", ["", "ideas/{number}/", "submit/", "sign-in/", "?sort=top", "releases/"]
+)
 def test_portal_pages_are_accessible(page, portal, axe, path):
     page.goto("/portal/WEB/" + path.format(number=portal.number))
     axe(page)
