@@ -3,6 +3,7 @@
     python -m bench --keep ...                        (build the bench database once)
     python -m bench.profile /projects/BENCHM/board/ [--repeat 20] [--database-name NAME]
     python -m bench.profile /projects/BENCHL/board/move/ --post "issue=1&status=3" --htmx
+    python -m bench.profile /projects/BENCHW/board/ --poll     (the board's live poll, a 204)
 
 Signed in as the bench user, with production settings; needs pyinstrument (test extras). The
 queries of one request are listed with their time, slowest first, after the profile.
@@ -40,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE the N slowest queries"
     )
+    parser.add_argument(
+        "--header", action="append", default=[], metavar="NAME:VALUE", help="a request header"
+    )
+    parser.add_argument(
+        "--poll",
+        action="store_true",
+        help="the board's live poll: HTMX with the X-Board-Version of a first GET (a 204)",
+    )
     args = parser.parse_args(argv)
 
     if connection.vendor == "postgresql":
@@ -49,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     client = Client()
     client.force_login(data.bench_user())
-    headers = {"HX-Request": "true"} if args.htmx else {}
+    headers = {"HX-Request": "true"} if args.htmx or args.poll else {}
+    headers.update(tuple(header.split(":", 1)) for header in args.header)
+    if args.poll:
+        headers["X-Board-Version"] = client.get(args.path).headers.get("X-Board-Version", "")
 
     def request():
         if args.post is None:

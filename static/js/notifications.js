@@ -9,7 +9,7 @@
   function showUnread(count) {
     var link = document.querySelector("[data-inbox-link]");
     var badge = link && link.querySelector("[data-unread-count]");
-    if (!badge || !/^\d+$/.test(count)) return;
+    if (!badge || !/^\d+\+?$/.test(count)) return; // "7", or "99+" for more
     badge.textContent = count;
     badge.hidden = count === "0";
     link.setAttribute("aria-label", count === "0" ? "Inbox" : "Inbox, " + count + " unread");

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from issues import operations
 from issues.models import Role
+from notifications.inbox import count_unread
 from notifications.models import EmailMode, Notification, Preferences, Watch
 from notifications.operations import mark_all_read
 
@@ -64,6 +65,29 @@ def test_the_header_shows_the_unread_count_on_every_page(bob_client, notified):
 
     assert "data-unread-count>1<" in html
     assert 'aria-label="Inbox, 1 unread"' in html
+
+
+def test_more_than_99_unread_show_as_99_plus_and_the_count_stops_there(
+    bob_client, project, member, other_member
+):
+    issues = [IssueFactory(project=project, actor=member) for _ in range(100)]
+    Notification.objects.bulk_create(
+        Notification(recipient=other_member, issue=issue, project=project) for issue in issues
+    )
+    board = reverse("boards:board", args=[project.key])
+
+    html = bob_client.get(reverse("home")).content.decode()
+    poll = bob_client.get(board, headers=HTMX)
+
+    assert "data-unread-count>99+<" in html
+    assert 'aria-label="Inbox, 99+ unread"' in html
+    assert poll["X-Unread-Count"] == "99+"
+    with CaptureQueriesContext(connection) as queries:
+        assert count_unread(other_member) == 100
+    [count] = queries.captured_queries
+    assert "LIMIT 100" in count["sql"]
+    Notification.objects.filter(issue=issues[0]).delete()
+    assert bob_client.get(board, headers=HTMX)["X-Unread-Count"] == "99"
 
 
 def test_opening_the_issue_marks_it_read(bob_client, notified, other_member):
