@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -566,6 +567,81 @@ def bulk_update(
 def bulk_move(*, issues: Iterable[Issue], actor: AbstractBaseUser, status: Status) -> BulkResult:
     """Move many issues to the bottom of a column; refusals are reported by key."""
     return _each(issues, lambda issue: move_issue(issue=issue, actor=actor, status=status))
+
+
+# What a bulk change can change, and so what its undo puts back.
+BULK_FIELDS = ("status", "assignee", "priority", "labels")
+
+
+def bulk_before(issues: Iterable[Issue], fields: Iterable[str]) -> dict[int, dict[str, Any]]:
+    """What `fields` of each issue hold now, as plain values (ids, numbers), before a bulk
+    change: what its undo puts back. The issues' labels are prefetched by the caller."""
+    fields = [name for name in fields if name in BULK_FIELDS]
+    before = {}
+    for issue in issues:
+        values: dict[str, Any] = {}
+        for name in fields:
+            if name == "labels":
+                values[name] = sorted(label.pk for label in issue.labels.all())
+            elif name in ("status", "assignee"):
+                values[name] = getattr(issue, f"{name}_id")
+            else:
+                values[name] = getattr(issue, name)
+        before[issue.pk] = values
+    return before
+
+
+def undo_bulk(
+    *, project: Project, actor: AbstractBaseUser, entries: Iterable[Mapping[str, Any]]
+) -> BulkResult:
+    """Put back what a bulk change changed: each entry is an issue's `pk`, the `version` the
+    bulk change left it at and its `before` values (bulk_before). One update per issue, checked
+    against that version: an issue changed since (or deleted) is refused by key and left as it
+    is; so is one whose old values the rules now refuse (a workflow, a WIP limit)."""
+    require_role(actor, project, Role.MEMBER)
+    entries = list(entries)
+    issues = {
+        issue.pk: issue
+        for issue in Issue.objects.filter(project=project, pk__in=[e["pk"] for e in entries])
+    }
+    statuses = {status.pk: status for status in project.statuses.all()}
+    labels = {label.pk: label for label in project.labels.all()}
+    user_ids = {e["before"].get("assignee") for e in entries} - {None}
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)}
+    result = BulkResult()
+    with transaction.atomic():
+        for entry in entries:
+            issue = issues.get(entry["pk"])
+            if issue is None:
+                continue  # deleted since: nothing to put back
+            changes: dict[str, Any] = {}
+            for name, value in entry["before"].items():
+                if name == "status":
+                    changes[name] = statuses.get(value)
+                elif name == "assignee":
+                    changes[name] = users.get(value) if value is not None else None
+                elif name == "labels":
+                    changes[name] = [labels[pk] for pk in value if pk in labels]
+                elif name == "priority":
+                    changes[name] = value
+            if changes.get("status", True) is None:
+                result.refused[issue.key] = "its old status no longer exists."
+                continue
+            try:
+                with transaction.atomic():
+                    result.changed.append(
+                        update_issue(
+                            issue=issue,
+                            actor=actor,
+                            changes=changes,
+                            expected_version=entry["version"],
+                        )
+                    )
+            except Conflict:
+                result.refused[issue.key] = "changed since, so it was left as it is."
+            except (ValidationError, PermissionDenied) as error:
+                result.refused[issue.key] = _message(error)
+    return result
 
 
 def _each(issues: Iterable[Issue], operation: Callable[[Issue], Issue]) -> BulkResult:

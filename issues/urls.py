@@ -9,6 +9,7 @@ urlpatterns = [
     path("issues/new/", views.issue_create, name="create"),
     path("issues/new/parent/", views.parent_field, name="parent_field"),
     path("issues/bulk/", views.issue_bulk, name="bulk"),
+    path("issues/bulk/undo/", views.bulk_undo, name="bulk_undo"),
     path("issues/export.csv", export.export_csv, name="export"),
     path("issues/<int:number>/", views.issue_detail, name="detail"),
     path("issues/<int:number>/fields/<str:field>/", views.issue_field, name="field"),

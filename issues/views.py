@@ -9,6 +9,8 @@ control that caused them.
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -147,6 +149,12 @@ def issue_list(request: HttpRequest, key: str) -> HttpResponse:
     if exact is not None:
         return redirect(exact.get_absolute_url())
     context = _list_context(request, project, request.GET)
+    undo = None if request.htmx else _pending_undo(request, project)
+    if undo is not None and not undo.get("shown"):
+        # Back from a bulk change made without JavaScript: its Undo, offered once.
+        undo["shown"] = True
+        request.session.modified = True
+        context.update(undo_token=undo["token"], undo_minutes=UNDO_SECONDS // 60)
     status = 400 if context["filter_error"] else 200
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "issues/issue_list.html#results", context, status=status)
@@ -207,6 +215,10 @@ def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
     changes = form.changes()
     status = changes.pop("status", None)
     add_label, remove_label = changes.pop("add_label", None), changes.pop("remove_label", None)
+    touched = [*changes, *(["status"] if status is not None else [])]
+    if add_label is not None or remove_label is not None:
+        touched.append("labels")
+    before = operations.bulk_before(issues, touched)
     results = []
     if changes or add_label or remove_label:
         results.append(
@@ -232,6 +244,8 @@ def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
             ((k, " ".join(v)) for k, v in refused.items()), key=lambda item: _key_number(item[0])
         ),
     }
+    done = [issue for issue in issues if issue.key in changed and issue.key not in refused]
+    summary["undo"] = _remember_bulk(request, project, done, before)
     if request.htmx:
         context = _list_context(request, project, filters, bulk_summary=summary)
         return render(request, "issues/issue_list.html#results", context)
@@ -239,6 +253,80 @@ def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
     messages.success(request, f"Changed {summary['changed']} {noun}.")
     for issue_key, reason in summary["refused"]:
         messages.error(request, f"{issue_key} not changed: {reason}")
+    return HttpResponseRedirect(_list_url(project, filters))
+
+
+# Undo of the last bulk change: kept in the session of the person who made it (so nobody else
+# can undo it), for UNDO_SECONDS; one at a time (a new bulk change replaces it).
+UNDO_SESSION_KEY = "bulk_undo"
+UNDO_SECONDS = 10 * 60
+
+
+def _remember_bulk(request, project: Project, done: list[Issue], before: dict) -> str:
+    """Keep what the undo needs (each changed issue's old values and new version); the token
+    the Undo button sends back, or "" when nothing changed."""
+    versions = dict(
+        Issue.objects.filter(pk__in=[issue.pk for issue in done]).values_list("pk", "version")
+    )
+    entries = [
+        {"pk": pk, "version": versions[pk], "before": before[pk]}
+        for pk in (issue.pk for issue in done)
+        if pk in versions and before.get(pk)
+    ]
+    if not entries:
+        request.session.pop(UNDO_SESSION_KEY, None)
+        return ""
+    token = secrets.token_urlsafe(16)
+    request.session[UNDO_SESSION_KEY] = {
+        "token": token,
+        "project": project.pk,
+        "user": request.user.pk,
+        "at": time.time(),
+        "entries": entries,
+        "shown": bool(request.htmx),
+    }
+    return token
+
+
+def _pending_undo(request, project: Project) -> dict | None:
+    """The last bulk change this person made in this project, if it can still be undone."""
+    undo = request.session.get(UNDO_SESSION_KEY)
+    if not isinstance(undo, dict) or undo.get("project") != project.pk:
+        return None
+    if undo.get("user") != request.user.pk or time.time() - undo.get("at", 0) > UNDO_SECONDS:
+        return None
+    return undo
+
+
+@require_POST
+@login_required
+def bulk_undo(request: HttpRequest, key: str) -> HttpResponse:
+    """Undo the last bulk change: issues changed since are skipped and named."""
+    project = project_for(request, key, minimum=Role.MEMBER)
+    filters = QueryDict(request.POST.get("filters", "")[:4000])
+    undo = _pending_undo(request, project)
+    token = request.POST.get("token", "")
+    if undo is None or not token or not secrets.compare_digest(str(undo["token"]), token):
+        return _bulk_refused(
+            request,
+            project,
+            filters,
+            "There is nothing to undo: only your last bulk change, within "
+            f"{UNDO_SECONDS // 60} minutes, can be undone.",
+        )
+    request.session.pop(UNDO_SESSION_KEY, None)  # once
+    result = operations.undo_bulk(project=project, actor=request.user, entries=undo["entries"])
+    summary = {
+        "undone": len(result.changed),
+        "refused": sorted(result.refused.items(), key=lambda item: _key_number(item[0])),
+    }
+    if request.htmx:
+        context = _list_context(request, project, filters, bulk_summary=summary)
+        return render(request, "issues/issue_list.html#results", context)
+    noun = "issue" if summary["undone"] == 1 else "issues"
+    messages.success(request, f"Undid the bulk change on {summary['undone']} {noun}.")
+    for issue_key, reason in summary["refused"]:
+        messages.error(request, f"{issue_key} not put back: {reason}")
     return HttpResponseRedirect(_list_url(project, filters))
 
 

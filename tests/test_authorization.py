@@ -30,6 +30,7 @@ ROWS = {
     "issues:create": [("get", MEMBER), ("post", MEMBER)],
     "issues:parent_field": [("get", MEMBER)],
     "issues:bulk": [("post", MEMBER)],
+    "issues:bulk_undo": [("post", MEMBER)],
     "issues:detail": [("get", VIEWER)],
     "issues:field": [("post", MEMBER)],
     "issues:parents": [("get", MEMBER)],

@@ -147,6 +147,29 @@ def test_bulk_edit_of_all_matching_asks_with_the_count(page, login, project, mem
     assert Issue.objects.filter(priority=Priority.HIGH).count() == 3
 
 
+def test_undo_of_a_bulk_edit_skips_what_changed_since(
+    page, login, project, member, other_member, story
+):
+    others = IssueFactory.create_batch(2, project=project, actor=member)
+    login(member)
+    page.goto("/projects/WEB/issues/")
+    page.get_by_label("Select WEB-", exact=False).nth(0).check()
+    page.locator("#bulk-form input[name=all_matching]").check()
+    page.get_by_label("Set priority").select_option("high")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Apply to selected").click()
+    summary = page.locator(".bulk-summary")
+    expect(summary).to_contain_text("Changed 3 issues")
+    operations.update_issue(issue=others[0], actor=other_member, changes={"title": "Renamed"})
+    page.wait_for_timeout(6500)  # longer than a success notice stays: this one waits for Undo
+    summary.get_by_role("button", name="Undo").click()
+    expect(summary).to_contain_text("Undid the bulk change on 2 issues. 1 left as they are:")
+    expect(summary).to_contain_text(f"{others[0].key}: changed since")
+    priorities = dict(Issue.objects.values_list("pk", "priority"))
+    assert priorities == {story.pk: 0, others[0].pk: Priority.HIGH, others[1].pk: 0}
+    assert page.js_errors == []
+
+
 def test_bulk_edit_offers_only_the_moves_the_workflow_allows(page, login, project, member, status):
     """To do may only go to In progress: with a To do issue selected, Done is disabled and
     says why; with only an unrestricted issue selected, or All matching, every status is
