@@ -481,13 +481,14 @@ class CommentInline(ScopedInline, admin.TabularInline):
 
     model = Comment
     form = CommentInlineForm
-    fields = ("body", "author", "posted")
-    readonly_fields = ("author", "posted")
+    fields = ("body", "author", "requester", "posted")
+    readonly_fields = ("author", "requester", "posted")
     extra = 1
     ordering = ("created_at", "id")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        # requester: a customer's comment from the ideas portal (it has no author).
+        return super().get_queryset(request).select_related("author", "requester")
 
     @admin.display(description="Posted")
     def posted(self, comment: Comment):
