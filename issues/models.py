@@ -433,7 +433,9 @@ class Issue(models.Model):
         null=True,
         blank=True,
         validators=[MaxValueValidator(1_000_000_000)],
-        help_text="People or requests reached; typed in until intake counts requests.",
+        help_text=(
+            "People or requests reached; empty to use the issue's customer requests (its demand)."
+        ),
     )
     impact = models.CharField(max_length=4, choices=Impact.choices, blank=True)
     confidence = models.PositiveSmallIntegerField(choices=Confidence.choices, null=True, blank=True)
