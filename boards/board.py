@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,14 +31,17 @@ from django.db.models import (
     F,
     FilteredRelation,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    TextField,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
 from issues.models import Issue, Kind, Label, Priority, Project, Status, StatusCategory
 from issues.templatetags.tracker import display_name
@@ -66,6 +70,24 @@ class IdList(Aggregate):
             connection,
             function="STRING_AGG",
             template="%(function)s(%(expressions)s::text, ',')",
+            **extra_context,
+        )
+
+
+class LabelList(Aggregate):
+    """A card's labels as JSON, `[[id, name, colour, description], …]`, in its own row (an
+    unlabelled card gives `[[null, null, null, null]]`): the labels without a query of
+    their own, for the few cards of a move's answer."""
+
+    function = "JSON_GROUP_ARRAY"
+    template = "JSON_GROUP_ARRAY(JSON_ARRAY(%(expressions)s))"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="JSON_AGG(JSON_BUILD_ARRAY(%(expressions)s))::text",
             **extra_context,
         )
 
@@ -286,6 +308,56 @@ def load_cards(project: Project, ids: QuerySet | Iterable[int]) -> list[Issue]:
     for card in cards:
         card.project = project  # card.key without a query per card
     return cards
+
+
+def load_shown_cards(
+    project: Project, ids: QuerySet | Iterable[int], *, totals_of: Iterable[int] = ()
+) -> list[Issue]:
+    """`load_cards` with each card's labels (`card_labels`) and child progress in the same
+    query: a move's answer shows a few cards, and two more queries for them (the project's
+    labels, the children's counts) were a fifth of the move's."""
+    children = Issue.objects.filter(parent=OuterRef("pk")).order_by().values("parent")
+    done = children.filter(status__category=StatusCategory.DONE)
+    cards = list(
+        Issue.objects.filter(pk__in=ids)
+        .select_related("assignee", "parent", "parent__parent")
+        .only(*CARD_FIELDS)
+        .annotate(
+            label_rows=LabelList(
+                "labels__id", "labels__name", "labels__color", "labels__description"
+            ),
+            child_count=Coalesce(Subquery(children.annotate(n=Count("*")).values("n")), 0),
+            child_done_count=Coalesce(Subquery(done.annotate(n=Count("*")).values("n")), 0),
+            **_column_totals(project, totals_of),
+        )
+        .order_by("rank")
+    )
+    for card in cards:
+        card.project = project
+        labels = [
+            Label(pk=pk, project_id=project.pk, name=name, color=color, description=text or "")
+            for pk, name, color, text in json.loads(card.label_rows or "[]")
+            if pk is not None
+        ]
+        card.card_labels = sorted(labels, key=lambda label: label.name.lower())
+    return cards
+
+
+def _column_totals(project: Project, status_ids: Iterable[int]) -> dict[str, Any]:
+    """Whole-column COUNT and SUM(estimate) as annotations that do not depend on the row
+    (`total_<id>`, `points_<id>`): PostgreSQL computes each once, from the covering index
+    issue_column_totals_idx, in the query they ride on."""
+    annotations = {}
+    for status_id in status_ids:
+        column = Issue.objects.filter(project=project, status_id=status_id).order_by()
+        column = column.values("status_id")
+        annotations[f"total_{status_id}"] = Coalesce(
+            Subquery(column.annotate(n=Count("*")).values("n")), 0
+        )
+        annotations[f"points_{status_id}"] = Subquery(
+            column.annotate(n=Sum("estimate")).values("n")
+        )
+    return annotations
 
 
 def load_progress_and_epics(
@@ -542,6 +614,7 @@ def load_headers(
     filtered: bool,
     only: set[int],
     statuses: list[Status] | None = None,
+    totals: dict[int, dict[str, Any]] | None = None,
 ):
     """Every status of the project, with the counts and points of the `only` columns (the
     others count 0): the headers a move changed.
@@ -551,13 +624,14 @@ def load_headers(
     only the board's version needs, and a move knows its version). `statuses`: the project's,
     in board order, when the caller has them already.
     """
-    totals = {
-        row["status_id"]: row
-        for row in Issue.objects.filter(project=project, status_id__in=only)
-        .values("status_id")
-        .annotate(total=Count("*"), points=Sum("estimate"))
-        .order_by()
-    }
+    if totals is None:
+        totals = {
+            row["status_id"]: row
+            for row in Issue.objects.filter(project=project, status_id__in=only)
+            .values("status_id")
+            .annotate(total=Count("*"), points=Sum("estimate"))
+            .order_by()
+        }
     if filtered:
         matching = {
             row["status_id"]: row
@@ -605,23 +679,42 @@ def around(cards: list[Issue], status_id: int, rank: str, *, inclusive: bool = F
 
 
 def cards_after_move(
-    project: Project, issues: QuerySet, moved: Issue, old_status_id: int, old_rank: str
-) -> list[Issue] | None:
+    project: Project,
+    issues: QuerySet,
+    moved: Issue,
+    old_status_id: int,
+    old_rank: str,
+    *,
+    count: bool = False,
+) -> tuple[list[Issue] | None, dict[int, dict[str, Any]] | None]:
     """The cards whose content a move changes, as they are now: the moved card and its new
     and old neighbours (their "Move up/down" buttons point at different cards now).
 
     One query loads the cards around both places (a few more than are shown; they say who is
-    whose neighbour), then labels and progress of those shown. None if the moved card does not
+    whose neighbour), with their labels and progress, and with `count` the two columns'
+    totals (returned second, by status id, as `load_headers` takes them). None if the moved card does not
     pass the filters (the caller then re-renders the columns).
     """
     moved_away = (old_status_id, old_rank) != (moved.status_id, moved.rank)
     condition = window_ids(issues, moved.status_id, moved.rank, inclusive=True)
     if moved_away:
         condition |= window_ids(issues, old_status_id, old_rank)
-    nearby = load_cards(project, Issue.objects.filter(condition).values("pk"))
+    columns = {moved.status_id, old_status_id} if count else set()
+    nearby = load_shown_cards(
+        project, Issue.objects.filter(condition).values("pk"), totals_of=columns
+    )
+    totals = None
+    if columns and nearby:
+        totals = {
+            pk: {
+                "total": getattr(nearby[0], f"total_{pk}"),
+                "points": getattr(nearby[0], f"points_{pk}"),
+            }
+            for pk in columns
+        }
     above, below = around(nearby, moved.status_id, moved.rank, inclusive=True)
     if not below or below[0][0] != moved.pk:
-        return None
+        return None, totals
     new = [*above, *below]
     links: dict[int, tuple[int | None, int | None]] = {}
     wanted: list[int] = []
@@ -644,8 +737,6 @@ def cards_after_move(
             if 0 <= index < len(old) and old[index][0] not in links:
                 link(old, index)
     cards = [card for card in nearby if card.pk in links]
-    attach_labels(cards, project.labels.all())
-    load_progress_and_epics(project, cards, epics=False)
     for card in cards:
         card.above, card.below = links[card.pk]
-    return cards
+    return cards, totals

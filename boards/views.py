@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -56,6 +57,8 @@ VERSION_HEADER = "X-Board-Version"
 # Refusals of operations.move_issue / create_issue by code: the board was stale or a rule of
 # the workflow said no (409); anything else is a bad request (400).
 CONFLICT_CODES = {"stale_board", "wip_limit", "transition_not_allowed"}
+# Deleted while the request was under way; a column id of another project.
+NOT_FOUND_CODES = {"deleted", "foreign_status"}
 
 
 class Refused(Exception):
@@ -233,17 +236,20 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     try:
         if not project.can_edit:
             raise Refused(f"You need the member role in {project.key} to move cards.", 403)
-        issue, after, before = _move_issues(project, request.POST)
+        # With the card: whether the board the browser showed is still up to date.
+        known = parse_version(request.headers.get(VERSION_HEADER))
+        issue, after, before, unchanged = _move_issues(project, request.POST, known)
+        known = known if unchanged else None
         # "Move up/down" leaves out the status: the card stays in its column.
         reorder = not request.POST.get("status") and (after or before)
-        # Every status, once: the one moved to, and the headers of the answer.
-        statuses = list(project.statuses.order_by("position", "pk"))
         if reorder:
-            status = next(s for s in statuses if s.pk == issue.status_id)
+            status = issue.status
         else:
-            status = _status(project, request.POST.get("status"), statuses)
+            # The operation reads (and locks) the status, in this project or refuses: no
+            # query here for it.
+            number = _whole_number(request.POST.get("status"), "status", maximum=2**62)
+            status = Status(pk=number, project_id=project.pk)
         old_status, old_rank = issue.status, issue.rank
-        known = _known_version(request, project)
         moved = _run(
             operations.move_issue,
             issue=issue,
@@ -252,6 +258,7 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
             after=after,
             before=before,
         )
+        status = moved.status  # The row the operation locked, all of it.
     except Refused as refusal:
         return _refuse(request, project, params, refusal)
 
@@ -271,20 +278,23 @@ def move(request: HttpRequest, key: str) -> HttpResponse:
     cards = None
     if placed:
         issues = filtered_issues(project, filterset)
-        cards = cards_after_move(project, issues, moved, old_status.pk, old_rank)
+        # Unfiltered, the columns' totals come with the cards (a filtered header counts the
+        # matching cards too: its own query).
+        cards, totals = cards_after_move(
+            project, issues, moved, old_status.pk, old_rank, count=not filterset.active
+        )
     if cards is not None:
-        statuses = load_headers(
+        # The two columns' headers: the statuses the card left and entered are at hand.
+        headers = [old_status] if old_status.pk == status.pk else [old_status, status]
+        headers = load_headers(
             project,
             issues,
             filtered=filterset.active,
             only={old_status.pk, status.pk},
-            statuses=statuses,
+            statuses=headers,
+            totals=totals,
         )
-        columns = {
-            header.pk: Column(header)
-            for header in statuses
-            if header.pk in (old_status.pk, status.pk)
-        }
+        columns = {header.pk: Column(header) for header in headers}
         context = {
             "project": project,
             "headers": list(columns.values()),
@@ -551,21 +561,38 @@ def _whole_number(value: str | None, name: str, *, maximum: int) -> int:
     return number
 
 
-def _move_issues(project: Project, data: QueryDict) -> tuple[Issue, Issue | None, Issue | None]:
+def _move_issues(
+    project: Project, data: QueryDict, known: tuple | None = None
+) -> tuple[Issue, Issue | None, Issue | None, bool]:
     """The card to move and its new neighbours (`after`, `before`), in one query: the card
-    missing is a 404, a neighbour missing means the board is stale (409)."""
+    missing is a 404, a neighbour missing means the board is stale (409). With the board
+    version the browser showed (`known`), the same query says whether the project is
+    unchanged since (see _known_version), the last item."""
     number = _whole_number(data.get("issue"), "issue number", maximum=2**31)
     numbers = {"issue": number}
     for name in ("after", "before"):
         value = data.get(name)
         if value is not None and value != "":
             numbers[name] = _whole_number(value, "neighbouring card", maximum=2**31)
-    found = {
-        issue.number: issue
-        for issue in Issue.objects.filter(project=project, number__in=set(numbers.values()))
+    # With each card, the project ranks right beside it (the card moved left out): the gap a
+    # drop next to it falls into, which operations.move_issue then need not read again.
+    others = Issue.objects.filter(project=project).exclude(number=number).order_by()
+    rows = (
+        Issue.objects.filter(project=project, number__in=set(numbers.values()))
         .select_related("status")
+        .annotate(
+            next_rank=Subquery(
+                others.filter(rank__gt=OuterRef("rank")).order_by("rank").values("rank")[:1]
+            ),
+            previous_rank=Subquery(
+                others.filter(rank__lt=OuterRef("rank")).order_by("-rank").values("rank")[:1]
+            ),
+        )
         .order_by()
-    }
+    )
+    if known is not None:
+        rows = rows.annotate(changed_since=Exists(_changed_since(project, known[1])))
+    found = {issue.number: issue for issue in rows}
     issue = found.get(number)
     if issue is None:
         raise Refused(f"{project.key}-{number} does not exist (anymore?).", 404)
@@ -576,10 +603,13 @@ def _move_issues(project: Project, data: QueryDict) -> tuple[Issue, Issue | None
         elif numbers[name] not in found:
             raise Refused("The board is out of date: reload it and try again.", 409)
         else:
-            neighbours.append(found[numbers[name]])
+            neighbour = found[numbers[name]]
+            neighbour.beside_ranks = (neighbour.previous_rank, neighbour.next_rank)
+            neighbours.append(neighbour)
     for each in found.values():
         each.project = project
-    return issue, neighbours[0], neighbours[1]
+    unchanged = known is not None and not issue.changed_since
+    return issue, neighbours[0], neighbours[1], unchanged
 
 
 def _issue_or_404(project: Project, number: int) -> Issue:
@@ -599,6 +629,12 @@ def _status(project: Project, value: str | None, statuses: list[Status] | None =
     if status is None:
         raise Refused("That column is not in this project.", 404)
     return status
+
+
+def _changed_since(project: Project, last):
+    """The project's issues created or changed after `last` (as `unchanged_since` asks)."""
+    issues = Issue.objects.filter(project=project).order_by()
+    return issues.filter(updated_at__gt=last) if last else issues
 
 
 def _known_version(request: HttpRequest, project: Project):
@@ -626,8 +662,10 @@ def _run(operation: Callable, **kwargs):
         raise Refused(str(error) or "You may not do this.", 403) from error
     except ValidationError as error:
         code = getattr(error, "code", None)
+        if hasattr(error, "error_dict"):  # {"status": …}: the field's code
+            code = next(each.code for errors in error.error_dict.values() for each in errors)
         # Deleted while the request was under way: as if it had come a moment later.
-        status = 404 if code == "deleted" else 409 if code in CONFLICT_CODES else 400
+        status = 404 if code in NOT_FOUND_CODES else 409 if code in CONFLICT_CODES else 400
         raise Refused(" ".join(error.messages), status) from error
 
 

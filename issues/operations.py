@@ -14,6 +14,7 @@ Nothing is changed when any of them is raised.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Max, Min, OuterRef, Subquery
+from django.db.models import Exists, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
 
@@ -107,6 +108,40 @@ class Conflict(Exception):
 class BulkResult:
     changed: list[Issue] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # issue key → reason
+
+
+class _RankClash(Exception):
+    """A concurrent move took the key this one chose, in a transaction without a savepoint:
+    the whole operation is run again (see _retried_on_rank_clash)."""
+
+
+def _retried_on_rank_clash(operation: Callable) -> Callable:
+    """Run an operation that writes a rank in a transaction of its own when it starts one,
+    and run it again if a concurrent move took its key (RANK_RETRIES times in all).
+
+    The key is then written without a savepoint around it (a SAVEPOINT and a RELEASE, two
+    round trips, on every move); inside someone else's transaction (a bulk edit, a test) the
+    savepoint stays and the retry happens there (_save_with_rank).
+    """
+
+    @functools.wraps(operation)
+    def run(**kwargs):
+        if connection.in_atomic_block:
+            return operation(**kwargs)
+        for attempt in range(RANK_RETRIES):
+            connection.rank_retried_whole = True
+            connection.rank_attempt = attempt
+            try:
+                return operation(**kwargs)
+            except _RankClash as clash:
+                if attempt == RANK_RETRIES - 1:
+                    raise clash.__cause__ from None
+            finally:
+                connection.rank_retried_whole = False
+                connection.rank_attempt = 0
+        raise AssertionError("unreachable")
+
+    return run
 
 
 # Permissions ---------------------------------------------------------------------------------
@@ -259,6 +294,7 @@ def follow_category(*, status: Status, was_closed: bool) -> int:
     return 0
 
 
+@_retried_on_rank_clash
 @transaction.atomic
 def create_issue(
     *,
@@ -444,6 +480,7 @@ def update_issue(
     return current
 
 
+@_retried_on_rank_clash
 @transaction.atomic
 def move_issue(
     *,
@@ -462,7 +499,8 @@ def move_issue(
     """
     require_role(actor, issue.project, Role.MEMBER)
     # Moves into one column queue on its row, so two moves cannot both take its last WIP slot.
-    target = _lock_status(issue.project, status)
+    # The workflow's word on a move from the issue's status comes with it (see _check_move).
+    target = _lock_status(issue.project, status, moving_from=issue.status_id)
     current = _lock(issue)
 
     old_status = current.status
@@ -474,10 +512,19 @@ def move_issue(
         current.version += 1
         current.updated_at = timezone.now()
 
+    attempts = []
+
     def new_rank() -> str | None:
-        # The neighbours are read again on every attempt: a concurrent move may have taken
-        # the gap, or a rebalance may have renamed every key.
-        after_rank, before_rank, beside = _neighbour_ranks(current, target, after, before)
+        # The neighbours are read again on every attempt but the first: a concurrent move may
+        # have taken the gap, or a rebalance may have renamed every key. The first attempt
+        # uses the ranks the caller read with the card (if it did), unless the card's own
+        # key changed since (a rebalance renames every key); a concurrent drop into the same
+        # gap computes the same key from the same ranks, clashes, and the retry reads them.
+        reuse = not attempts and current.rank == issue.rank and _first_try()
+        attempts.append(reuse)
+        after_rank, before_rank, beside = _neighbour_ranks(
+            current, target, after, before, reuse=reuse
+        )
         low, high = _gap(current, target, after_rank, before_rank, beside)
         no_neighbours = after is None and before is None
         below_low = low is None or low < current.rank
@@ -496,6 +543,7 @@ def move_issue(
     return current
 
 
+@_retried_on_rank_clash
 @transaction.atomic
 def rank_issue(
     *,
@@ -1014,7 +1062,7 @@ def _deleted(issue: Issue) -> ValidationError:
     return ValidationError(f"{issue.key} was deleted meanwhile.", code="deleted")
 
 
-def _lock_status(project: Project, status: Any) -> Status:
+def _lock_status(project: Project, status: Any, *, moving_from: int | None = None) -> Status:
     """The project's status row, locked: creates and moves into one column queue here.
 
     FOR NO KEY UPDATE, not FOR UPDATE: the events a move writes refer to its old and new
@@ -1027,7 +1075,22 @@ def _lock_status(project: Project, status: Any) -> Status:
         raise ValidationError(
             {"status": "That status belongs to another project."}, code="foreign_status"
         )
-    return Status.objects.select_for_update(no_key=True).get(pk=status.pk)
+    rows = Status.objects.select_for_update(no_key=True, of=("self",)).filter(project=project)
+    if moving_from is not None:
+        # Whether the workflow lets an issue of `moving_from` in, read with the lock.
+        leaving = Transition.objects.filter(from_status_id=moving_from).order_by()
+        rows = rows.annotate(
+            restricted=Exists(leaving),
+            allowed=Exists(leaving.filter(to_status_id=OuterRef("pk"))),
+        )
+    target = rows.filter(pk=status.pk).first()
+    if target is None:  # The caller may pass a bare id (the board's drag does).
+        raise ValidationError(
+            {"status": ValidationError("That column is not in this project.", "foreign_status")}
+        )
+    if moving_from is not None:
+        target.transitions_from = moving_from
+    return target
 
 
 def _clean_title(title: Any) -> str:
@@ -1074,8 +1137,12 @@ def _check_planning(issue: Issue, before: Mapping[str, Any]) -> None:
 
 def _check_move(issue: Issue, old: Status, new: Status) -> None:
     """The workflow's transitions and the target column's WIP limit."""
-    allowed = Transition.objects.filter(from_status=old)
-    if allowed.exists() and not allowed.filter(to_status=new).exists():
+    if getattr(new, "transitions_from", None) == old.pk:
+        forbidden = new.restricted and not new.allowed  # Read with the status's lock.
+    else:
+        allowed = Transition.objects.filter(from_status=old)
+        forbidden = allowed.exists() and not allowed.filter(to_status=new).exists()
+    if forbidden:
         raise ValidationError(
             f"The workflow does not allow moving from “{old.name}” to “{new.name}”.",
             code="transition_not_allowed",
@@ -1108,7 +1175,12 @@ def _last_rank(project: Project) -> str | None:
 
 
 def _neighbour_ranks(
-    issue: Issue, status: Status | None, after: Issue | None, before: Issue | None
+    issue: Issue,
+    status: Status | None,
+    after: Issue | None,
+    before: Issue | None,
+    *,
+    reuse: bool = False,
 ) -> tuple[str | None, str | None, str | None]:
     """The current ranks of the cards the issue is dropped between, checked against the board.
 
@@ -1129,13 +1201,29 @@ def _neighbour_ranks(
     previous_rank = others.filter(rank__lt=OuterRef("rank")).order_by("-rank").values("rank")[:1]
     beside_field = "next_rank" if after is not None else "previous_rank"
     beside_query = next_rank if after is not None else previous_rank
-    rows = {
-        row["pk"]: row
-        for row in Issue.objects.filter(pk__in=wanted)
-        .order_by()
-        .annotate(**{beside_field: Subquery(beside_query)})
-        .values("pk", "project_id", "status_id", "rank", beside_field)
-    }
+    given = [neighbour for neighbour in (after, before) if neighbour is not None]
+    if reuse and all(hasattr(neighbour, "beside_ranks") for neighbour in given):
+        # Read by the caller with the card, the ranks beside them included (the board's
+        # move view does): not read again.
+        rows = {
+            neighbour.pk: {
+                "pk": neighbour.pk,
+                "project_id": neighbour.project_id,
+                "status_id": neighbour.status_id,
+                "rank": neighbour.rank,
+                "previous_rank": neighbour.beside_ranks[0],
+                "next_rank": neighbour.beside_ranks[1],
+            }
+            for neighbour in given
+        }
+    else:
+        rows = {
+            row["pk"]: row
+            for row in Issue.objects.filter(pk__in=wanted)
+            .order_by()
+            .annotate(**{beside_field: Subquery(beside_query)})
+            .values("pk", "project_id", "status_id", "rank", beside_field)
+        }
     stale = ValidationError(
         "The board is out of date: reload it and try again.", code="stale_board"
     )
@@ -1198,6 +1286,18 @@ def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -
                 update_fields.append("updated_at")
         if not insert and not update_fields:
             return
+        if getattr(connection, "rank_retried_whole", False) and not connection.savepoint_ids:
+            # The operation's own transaction: a clash rolls it back and runs it again.
+            try:
+                if insert:
+                    issue.save(force_insert=True)
+                else:
+                    issue.save(update_fields=update_fields)
+            except IntegrityError as error:
+                if _rank_clash(error):
+                    raise _RankClash from error
+                raise
+            return
         try:
             with transaction.atomic():
                 if insert:
@@ -1210,6 +1310,17 @@ def _save_with_rank(issue: Issue, compute, *, insert: bool = False, fields=()) -
             # break); the next attempt sees its row and picks another gap.
             if attempt == RANK_RETRIES - 1:
                 raise
+
+
+def _first_try() -> bool:
+    """Not a run again of a whole operation after a clash (see _retried_on_rank_clash)."""
+    return getattr(connection, "rank_attempt", 0) == 0
+
+
+def _rank_clash(error: IntegrityError) -> bool:
+    """Whether the error is the project's unique rank (PostgreSQL names the constraint)."""
+    text = str(error)
+    return "issue_rank_unique" in text or "issues_issue.rank" in text
 
 
 def _field_value(issue: Issue, name: str) -> Any:
