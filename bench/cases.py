@@ -70,8 +70,10 @@ TINY = Sizes(
 
 GROUPS = (
     "board", "list", "admin", "move", "backlog", "export", "throughput", "reports", "notifications",
-    "emails", "intake",
+    "emails", "intake", "moves",
 )  # fmt: skip
+# "moves": only the moves-under-load case of "throughput" (gunicorn + wrk + bench/moves.lua),
+# for the long run: python -m bench --only moves --wrk-seconds 60 --workers 5
 # Project keys of the bench database (never the user's: the bench database is its own).
 KEYS = {
     "small": "BENCHS",
@@ -350,7 +352,7 @@ def build(sizes: Sizes, groups: Iterable[str], log: Callable[[str], None]) -> Da
         wanted["medium"] = sizes.medium
     if groups & {"board", "list", "admin", "move"}:
         wanted["large"] = sizes.large
-    if "throughput" in groups:
+    if groups & {"throughput", "moves"}:
         wanted["throughput"] = sizes.throughput_board
     if "export" in groups:
         wanted["export"] = sizes.export
@@ -758,6 +760,11 @@ def run(
 
         log("Measuring throughput (gunicorn + wrk)…")
         results += throughput.run(dataset, sizes, options, client, log)
+    elif "moves" in options.groups:
+        from bench import throughput
+
+        log("Measuring moves under load (gunicorn + wrk)…")
+        results += throughput.run_moves(dataset, sizes, options, log)
     return results
 
 

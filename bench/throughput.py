@@ -101,6 +101,30 @@ def run(dataset: Dataset, sizes: Sizes, options: Options, client, log: Callable)
     return results
 
 
+def run_moves(dataset: Dataset, sizes: Sizes, options: Options, log: Callable) -> list[Result]:
+    """Only the moves-under-load case (`--only moves`): gunicorn with `options.workers`
+    workers, wrk for `options.wrk_seconds` at `options.wrk_connections` connections."""
+    result = Result(MOVES_CASE, sizes.throughput_board, target=f"0 × 5xx, p99 ≤ {MOVES_P99_MS} ms")
+    reason = _cannot_run(options)
+    if reason:
+        result.status, result.detail = "skipped", reason
+        return [result]
+    try:
+        cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={_session_key()}"}
+        with _gunicorn(options, log) as port:
+            _check_answer(port, f"/projects/{KEYS['throughput']}/board/", cookie, 200)
+            load = os.getloadavg()
+            _moves_under_load(result, dataset.projects["throughput"], port, cookie, options)
+            after = os.getloadavg()
+        result.detail += (
+            f"; load average (1 min) {load[0]:.1f} before, {after[0]:.1f} after, on "
+            f"{os.cpu_count()} cores"
+        )
+    except Exception as error:
+        _fail(result, error)
+    return [result]
+
+
 def _moves_under_load(result: Result, project, port: int, cookie: dict, options: Options) -> None:
     """bench/moves.lua: cards flipped between two columns by every connection at once (the
     deadlock case of opposite moves). Reports the 5xx count and the latency percentiles."""
