@@ -19,6 +19,7 @@
 
   function body() { return document.getElementById("board-body"); }
   function bodyVersion() { var b = body(); return b ? b.dataset.version || "" : ""; }
+  function numberOf(card) { return card.id.slice(5); } // id="card-<number>"
   function cardsIn(list) { return list ? list.querySelectorAll(".card").length : 0; }
 
   // Moves ----------------------------------------------------------------------------------
@@ -53,14 +54,14 @@
     markRefusing(null);
     var card = event.item;
     if (event.from === event.to && event.oldIndex === event.newIndex) return;
-    var values = { issue: card.dataset.number, status: event.to.dataset.status };
+    var values = { issue: numberOf(card), status: event.to.dataset.status };
     var above = neighbour(card, "previousElementSibling");
     var below = neighbour(card, "nextElementSibling");
-    if (above) values.after = above.dataset.number;
+    if (above) values.after = numberOf(above);
     // A filtered board or a swimlane shows part of a column: cards the person cannot see may
     // lie between two visible ones, so the card goes right after the one above it.
     var partial = body().hasAttribute("data-partial-columns");
-    if (below && !(partial && above)) values.before = below.dataset.number;
+    if (below && !(partial && above)) values.before = numberOf(below);
     loadedCounts(values, [event.from, event.to]);
     sendMove(values, { card: card, from: event.from, index: event.oldIndex });
   }
@@ -143,7 +144,7 @@
     var card = button.closest(".card");
     var from = card.closest(".card-list").dataset.status;
     var form = menu.querySelector("form");
-    form.elements.issue.value = card.dataset.number;
+    form.elements.issue.value = numberOf(card);
     menu.querySelector(".menu-heading").textContent = "Move " + card.querySelector(".card-key").textContent + " to";
     var refused = [], fromName = "";
     form.querySelectorAll("button[name=status]").forEach(function (choice) {
@@ -159,14 +160,14 @@
     var above = neighbour(card, "previousElementSibling"), below = neighbour(card, "nextElementSibling");
     var up = form.querySelector("[data-reorder=up]"), down = form.querySelector("[data-reorder=down]");
     up.hidden = !above;
-    up.value = above ? above.dataset.number : "";
+    up.value = above ? numberOf(above) : "";
     down.hidden = !below;
-    down.value = below ? below.dataset.number : "";
+    down.value = below ? numberOf(below) : "";
     up.classList.toggle("menu-separated", Boolean(above));
     down.classList.toggle("menu-separated", !above);
     closeMenu(false);
     menu.hidden = false;
-    menuFor = card.dataset.number;
+    menuFor = numberOf(card);
     button.setAttribute("aria-expanded", "true");
     placeMenu(button);
     var first = form.querySelector("button:not([hidden])");
@@ -189,7 +190,7 @@
       var button = event.target.closest(".card-menu-button");
       if (button && board.contains(button)) {
         event.preventDefault();
-        if (menuFor === button.closest(".card").dataset.number) closeMenu(true);
+        if (menuFor === numberOf(button.closest(".card"))) closeMenu(true);
         else openMenu(button);
         return;
       }
@@ -233,7 +234,7 @@
     var lane = list.dataset.lane ? "-" + list.dataset.lane : "";
     var target = values.status ? document.getElementById("cards-" + values.status + lane) : list;
     loadedCounts(values, [list, target]);
-    sendMove(values, { card: card, focus: card.dataset.number });
+    sendMove(values, { card: card, focus: numberOf(card) });
   });
 
   // While a card is dragged, the columns that would refuse it are dimmed.
@@ -487,6 +488,12 @@
       part.remove();
     });
     if (shape(current) !== shape(next)) return false;
+    // The labels' colours (a label added or recoloured since the page was loaded).
+    var labelStyle = next.querySelector("#board-label-style");
+    var shownStyle = document.getElementById("board-label-style");
+    if (labelStyle && shownStyle && labelStyle.textContent !== shownStyle.textContent) {
+      shownStyle.textContent = labelStyle.textContent;
+    }
     var active = document.activeElement;
     var activeCard = active && current.contains(active) && active.closest(".card");
     var activeClass = activeCard && active.classList[0];

@@ -34,7 +34,9 @@ def test_each_card_links_to_its_move_page(as_member, project, member):
     issue = IssueFactory(project=project, actor=member)
     html = as_member.get(BOARD, {"assignee": str(member.pk)}).content.decode()
     link = re.search(r'<a class="card-menu-button" href="([^"]+)"[^>]*>', html).group(1)
-    assert link == f"{move_page(issue.number)}?assignee={member.pk}"
+    # Relative to the board's address (/projects/WEB/board/): the card's move page.
+    assert link == f"cards/{issue.number}/move/?assignee={member.pk}"
+    assert f"{BOARD}{link.split('?')[0]}" == move_page(issue.number)
 
 
 def test_the_menu_knows_the_workflow_transitions(as_member, project, status):

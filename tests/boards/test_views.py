@@ -116,14 +116,16 @@ def test_card_shows_what_helps_decide(as_member, project, member, other_member, 
     assert 'aria-label="Story"' in card
     assert 'aria-label="Urgent priority"' in card
     assert "Payments" in card
-    assert "background:#fbca04" in card
+    # The chip's colour comes from the board's one label stylesheet, black text on yellow.
+    assert f'class="chip label-chip lb{label.pk}"' in card
+    assert f".lb{label.pk}{{background:#fbca04;color:#000000}}" in html
     initials = (other_member.first_name[0] + other_member.last_name[0]).upper()
     assert f">{initials}</span>" in card
     assert f'title="{other_member.get_full_name()}"' in card
     assert 'title="5 story points">5<' in card
     assert "1 / 2" in card
     assert "Checkout revamp" in card
-    assert f'href="/projects/WEB/issues/{story.number}/"' in card
+    assert f'href="../issues/{story.number}/"' in card  # relative to the board's address
 
 
 def test_user_text_on_cards_is_escaped(as_member, project, member):
@@ -971,3 +973,17 @@ def test_board_export_follows_the_filters(htmx_member, project, member):
 
     assert 'hx-swap-oob="true"' in html.split('id="board-export"')[1].split(">")[0]
     assert exported_keys(htmx_member, export_href(html)) == [bug.key]
+
+
+def test_the_label_stylesheet_takes_only_valid_colours(as_member, project, member):
+    from issues.models import Label
+
+    good = LabelFactory(project=project, name="Good", color="#0e8a16")
+    bad = LabelFactory(project=project, name="Bad", color="#000000")
+    Label.objects.filter(pk=bad.pk).update(color="red}body{x")  # past the model's validator
+    IssueFactory(project=project, actor=member, labels=[good, bad])
+    html = as_member.get(BOARD).content.decode()
+    style = html[html.index('<style id="board-label-style">') :]
+    style = style[: style.index("</style>")]
+    assert f".lb{good.pk}{{background:#0e8a16;color:#000000}}" in style
+    assert f".lb{bad.pk}" not in style and "body" not in style

@@ -132,7 +132,7 @@ def test_live_refresh_keeps_the_loaded_cards_of_a_column_that_changed(
     expect(page.locator(f"#card-{issues[65].number}")).to_contain_text("Far below")
     expect(backlog.locator(".card")).to_have_count(70)
     assert backlog.locator(".card-list").evaluate("list => list.scrollTop") == 1500
-    numbers = backlog.locator(".card").evaluate_all("cards => cards.map(c => +c.dataset.number)")
+    numbers = backlog.locator(".card").evaluate_all("cards => cards.map(c => +c.id.slice(5))")
     assert numbers == [issue.number for issue in issues]
     expect(backlog.locator(".column-more a")).to_have_count(0)
     # A new card at the bottom: the 70 stay, "Show 1 more" offers the new one.
