@@ -204,7 +204,6 @@ def portal(filled, project, admin_user, member):
     from intake import operations as intake
     from intake.models import PortalMode
     from issues import operations
-
     from planning import operations as planning
 
     intake.configure_portal(
