@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
 
-from issues import operations
+from issues import flow, operations
 from issues.models import Issue, IssueEvent, Project, Role, Status, StatusCategory
 
 USERNAME = "bench-triager"
@@ -248,4 +248,5 @@ def add_status_history(project: Project, events: int, *, seed: int = 14) -> int:
             written += len(batch)
             batch = []
     IssueEvent.objects.bulk_create(batch, batch_size=5_000)
+    flow.rebuild(project.pk)  # the issues' started and done times, from this history
     return written + len(batch)

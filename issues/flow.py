@@ -9,7 +9,9 @@ so renaming a status changes nothing. Two moves of one issue at the very same in
 simultaneous.
 """
 
-from .models import IssueEvent, Status, StatusCategory
+from django.db import connection
+
+from .models import Issue, IssueEvent, Status, StatusCategory
 
 EVENTS = IssueEvent._meta.db_table
 STATUSES = Status._meta.db_table
@@ -34,3 +36,34 @@ def started_at_sql(issue_id: str, created_at: str) -> str:
         f"(SELECT {started_at_aggregate('e', created_at)} FROM {EVENTS} e"  # noqa: S608
         f" WHERE e.issue_id = {issue_id} AND e.field = 'status')"
     )
+
+
+def rebuild(project_id: int) -> int:
+    """Set every issue's `started_at` and `done_at` of one project from its status history, as
+    the operations keep them move by move (`operations._follow`): after a bulk import, after a
+    status changed category (what counted as in progress or done is read anew), or to check
+    them (`manage.py rebuild_flow`). Returns how many issues were written.
+
+    Started: as above; an issue in progress now without any move into progress was created
+    there. Done (only while the issue is in a done status): its last move into a done status
+    from one that is not; without one, it was created done.
+    """
+    done = f"(SELECT id FROM {STATUSES} WHERE category = '{StatusCategory.DONE.value}')"  # noqa: S608
+    issues = Issue._meta.db_table
+    created = f"{issues}.created_at"
+    sql = f"""
+UPDATE {issues} SET
+    started_at = COALESCE(
+        (SELECT {started_at_aggregate("e", created)} FROM {EVENTS} e
+         WHERE e.issue_id = {issues}.id AND e.field = 'status'),
+        CASE WHEN status_id IN {IN_PROGRESS} THEN {created} END),
+    done_at = CASE WHEN status_id IN {done} THEN COALESCE(
+        (SELECT MAX(e.created_at) FROM {EVENTS} e
+         WHERE e.issue_id = {issues}.id AND e.field = 'status' AND e.new_status_id IN {done}
+           AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {done})),
+        {created}) END
+WHERE project_id = %s
+"""  # noqa: S608 (identifiers from the models, the one value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project_id])
+        return cursor.rowcount

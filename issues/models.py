@@ -460,6 +460,11 @@ class Issue(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The issue's flow, kept by the operations with every status change (issues/flow.py says
+    # how, and rebuilds them from the status history): when it first went into progress, and,
+    # while it is done, when it last became done. Reports read these instead of the history.
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    done_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = IssueQuerySet.as_manager()
@@ -512,6 +517,8 @@ class Issue(models.Model):
             models.Index(fields=["project", "-demand"], name="issue_demand_idx"),
             # The admin's date hierarchy and "newest first" across projects.
             models.Index(fields=["-created_at"], name="issue_created_all_idx"),
+            # Reports: the issues done in a period (cycle time, throughput).
+            models.Index(fields=["project", "done_at"], name="issue_done_idx"),
         ]
 
     def __str__(self) -> str:

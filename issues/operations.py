@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from notifications.operations import announce
 
-from . import ranking
+from . import flow, ranking
 from .models import (
     Comment,
     Confidence,
@@ -92,6 +92,9 @@ EDITABLE_FIELDS = (
     "confidence",
     "public",
 )
+
+# The times a status change sets on an issue (`_follow`).
+FLOW_FIELDS = ["resolved_at", "started_at", "done_at"]
 
 
 class Conflict(Exception):
@@ -259,6 +262,12 @@ def move_all_issues(*, from_status: Status, to_status: Status, actor: AbstractBa
         moved.update(resolved_at=now)
     elif not target.is_closed:
         moved.update(resolved_at=None)
+    if target.category == StatusCategory.IN_PROGRESS:
+        moved.filter(started_at__isnull=True).update(started_at=now)
+    if target.category != StatusCategory.DONE:
+        moved.update(done_at=None)
+    elif from_status.category != StatusCategory.DONE:
+        moved.update(done_at=now)
     moved.update(status=target, version=F("version") + 1, updated_at=now)
     IssueEvent.objects.bulk_create(
         IssueEvent(
@@ -280,18 +289,25 @@ def move_all_issues(*, from_status: Status, to_status: Status, actor: AbstractBa
 
 
 @transaction.atomic
-def follow_category(*, status: Status, was_closed: bool) -> int:
-    """After a column changes between an open and a closed category (project settings), its
-    issues' `resolved_at` follows, as if each had just been moved in: set to now when the column
-    became closed, cleared when it became open. The caller holds the workflow's locks, so no
-    move into or out of the column runs meanwhile. No event: nobody changed the issues; the
-    column's change is logged by the project. Returns how many issues changed."""
+def follow_category(*, status: Status, old_category: str) -> int:
+    """After a column changed category (project settings), its issues follow as if each had
+    just been moved in: `resolved_at` is set to now when the column became closed and cleared
+    when it became open; the project's started and done times are rebuilt from the history
+    (what counts as in progress and done is read anew). The caller holds the workflow's locks,
+    so no move into or out of the column runs meanwhile. No event: nobody changed the issues;
+    the column's change is logged by the project. Returns how many issues' `resolved_at`
+    changed."""
+    if old_category == status.category:
+        return 0
     issues = Issue.objects.filter(status=status)
+    was_closed = old_category in StatusCategory.closed()
+    changed = 0
     if status.is_closed and not was_closed:
-        return issues.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    if was_closed and not status.is_closed:
-        return issues.exclude(resolved_at__isnull=True).update(resolved_at=None)
-    return 0
+        changed = issues.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    elif was_closed and not status.is_closed:
+        changed = issues.exclude(resolved_at__isnull=True).update(resolved_at=None)
+    flow.rebuild(status.project_id)
+    return changed
 
 
 @_retried_on_rank_clash
@@ -370,8 +386,7 @@ def _insert_issue(
         number=0,
         rank=ranking.key_between(None, None),
     )
-    if status.is_closed:
-        issue.resolved_at = timezone.now()
+    _follow(issue, None, status, issue.created_at)
     labels = list(labels)
     issue.full_clean(exclude=["number", "rank"], validate_constraints=False)
     if parent is not None:
@@ -412,6 +427,7 @@ def update_issue(
     if expected_version is not None and current.version != expected_version:
         raise Conflict(current)
 
+    now = timezone.now()
     before = {name: _field_value(current, name) for name in EDITABLE_FIELDS if name in changes}
     before_parent_id = current.parent_id
     old_status = current.status
@@ -436,7 +452,7 @@ def update_issue(
     _check_planning(current, before)
     if current.status_id != old_status.pk:
         _check_move(current, old_status, current.status)
-        _set_resolved_at(current, old_status, current.status)
+        _follow(current, old_status, current.status, now)
 
     changed = []
     for name, old in before.items():
@@ -446,11 +462,11 @@ def update_issue(
     if not changed:
         return current
     current.version += 1
-    current.updated_at = timezone.now()
+    current.updated_at = now
     columns = [name for name in changed if name != "labels"]
     columns += ["version", "updated_at"]
     if "status" in changed:
-        columns.append("resolved_at")
+        columns += FLOW_FIELDS
     current.save(update_fields=columns)
     for name in changed:
         if name == "labels":
@@ -508,9 +524,9 @@ def move_issue(
     if status_changed:
         _check_move(current, old_status, target)
         current.status = target
-        _set_resolved_at(current, old_status, target)
-        current.version += 1
         current.updated_at = timezone.now()
+        _follow(current, old_status, target, current.updated_at)
+        current.version += 1
 
     attempts = []
 
@@ -534,7 +550,7 @@ def move_issue(
             return None
         return ranking.key_between(low, high)
 
-    fields = ["status", "resolved_at", "version", "updated_at"] if status_changed else []
+    fields = ["status", *FLOW_FIELDS, "version", "updated_at"] if status_changed else []
     _save_with_rank(current, new_rank, fields=fields)
     if status_changed:
         _log_status(current, actor, old_status, target)
@@ -875,14 +891,15 @@ def merge_issue(*, duplicate: Issue, primary: Issue, actor: AbstractBaseUser) ->
     _move_related(duplicate, primary, "watches", "user")
 
     old_status = duplicate.status
+    now = timezone.now()
     duplicate.duplicate_of = primary
     fields = ["duplicate_of", "version", "updated_at"]
     if old_status.pk != canceled.pk:
         duplicate.status = _lock_status(duplicate.project, canceled)
-        _set_resolved_at(duplicate, old_status, canceled)
-        fields += ["status", "resolved_at"]
+        _follow(duplicate, old_status, canceled, now)
+        fields += ["status", *FLOW_FIELDS]
     duplicate.version += 1
-    duplicate.updated_at = timezone.now()
+    duplicate.updated_at = now
     duplicate.save(update_fields=fields)
     _log(duplicate, actor, "duplicate_of", new=primary.key)
     if "status" in fields:
@@ -1163,11 +1180,22 @@ def _check_wip_limit(status: Status) -> None:
         )
 
 
-def _set_resolved_at(issue: Issue, old: Status, new: Status) -> None:
-    if new.is_closed and not old.is_closed:
-        issue.resolved_at = timezone.now()
+def _follow(issue: Issue, old: Status | None, new: Status, now: datetime.datetime) -> None:
+    """The times an issue's status sets (`FLOW_FIELDS`), as it moves from `old` (None: it is
+    being created) to `new`: resolved when it enters a closed status from an open one; started
+    when it first enters an in-progress status; done, while it is in a done status, since it
+    last entered one from a status that is not. `issues.flow.rebuild` computes the same from
+    the status history."""
+    if new.is_closed and (old is None or not old.is_closed):
+        issue.resolved_at = now
     elif not new.is_closed:
         issue.resolved_at = None
+    if new.category == StatusCategory.IN_PROGRESS and issue.started_at is None:
+        issue.started_at = now
+    if new.category != StatusCategory.DONE:
+        issue.done_at = None
+    elif old is None or old.category != StatusCategory.DONE:
+        issue.done_at = now
 
 
 def _last_rank(project: Project) -> str | None:
@@ -1374,9 +1402,12 @@ def _announce(issue: Issue, events: list[IssueEvent]) -> None:
 
 
 def _log_status(issue: Issue, actor, old: Status, new: Status) -> None:
+    """The move's event, at the moment the move wrote (its `updated_at`, the time `_follow`
+    gave its flow times), so that the history and the issue's columns agree to the microsecond."""
     event = IssueEvent.objects.create(
         issue=issue,
         actor=actor,
+        created_at=issue.updated_at,
         field="status",
         old_value=old.name,
         new_value=new.name,

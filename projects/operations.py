@@ -180,12 +180,12 @@ def update_status(
     require_admin(actor, project)
     _lock_workflow(project)
     current = Status.objects.get(pk=status.pk)
-    old_name, was_closed = current.name, current.is_closed
+    old_name, old_category = current.name, current.category
     current.name = _clean_name(name, "status")
     current.category, current.color, current.wip_limit = category, color, wip_limit
     _check_status(current)
     current.save(update_fields=["name", "category", "color", "wip_limit"])
-    issue_ops.follow_category(status=current, was_closed=was_closed)
+    issue_ops.follow_category(status=current, old_category=old_category)
     detail = old_name if old_name == current.name else f"{old_name} → {current.name}"
     _log(project, actor, "status_changed", detail)
     return current

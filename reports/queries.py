@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
-from issues.flow import started_at_aggregate
 from issues.models import Issue, IssueEvent, Kind, Status, StatusCategory
 
 from .forms import Period
@@ -215,82 +214,115 @@ ORDER BY days.day, s.position, s.id
 @dataclass(frozen=True)
 class DoneIssue:
     number: int
+    title: str
     done_at: datetime.datetime
     estimate: int | None
     cycle_days: float | None  # None: it never went through an in-progress status
     lead_days: float
 
 
-def done_issues(scope: Scope) -> list[DoneIssue]:
-    """Issues now in a done status whose last entry into one lies in the period, by done time.
+@dataclass(frozen=True)
+class DoneSummary:
+    """Every issue done in the period, summed up by the database."""
+
+    count: int
+    with_cycle: int  # how many went through an in-progress status (have a cycle time)
+    cycle_percentiles: dict[int, float | None]
+    lead_percentiles: dict[int, float | None]
+    weekly: dict[datetime.date, tuple[int, int]]  # week (its Monday): issues, points
+
+
+def _done_where(scope: Scope) -> tuple[str, list]:
+    """FROM … WHERE of the issues now in a done status whose last entry into one lies in the
+    period, and its params.
 
     Done time: the last move into a done status from one that is not (a reopened issue counts
     when it is done again); an issue created in a done status and never moved is done when
-    created. Canceled issues are not done. Cycle time runs from `issues.flow`'s start.
+    created. Canceled issues are not done. Cycle time runs from `issues.flow`'s start. Both
+    times are the issue's own columns (`started_at`, `done_at`), kept by the operations with
+    every move, so the period's done issues are read by index, without their history.
     """
-    sql_dialect = Dialect(connection.vendor)
     done = _category_ids(_in([StatusCategory.DONE]))
     narrowed, narrowed_params = scope.narrowed()
-    sql = f"""
-WITH finishers AS (
-    SELECT i.id, i.number, i.created_at, i.estimate FROM {ISSUES} i
-    WHERE i.project_id = %s AND i.status_id IN {done} AND i.created_at < %s {narrowed}
-),
-entered AS (
-    SELECT e.issue_id, MAX(e.created_at) AS done_at
-    FROM {EVENTS} e JOIN finishers f ON f.id = e.issue_id
-    WHERE e.field = 'status' AND e.created_at >= %s
-      AND e.new_status_id IN {done}
-      AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {done})
-    GROUP BY e.issue_id
-),
-finished AS (
-    SELECT f.id, f.number, f.created_at, f.estimate, d.done_at
-    FROM finishers f JOIN entered d ON d.issue_id = f.id
-    WHERE d.done_at < %s
-    UNION ALL
-    SELECT f.id, f.number, f.created_at, f.estimate, f.created_at
-    FROM finishers f
-    WHERE f.created_at >= %s
-      AND NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.issue_id = f.id AND e.field = 'status')
-),
-started AS (
-    SELECT f.number, f.created_at, f.estimate, f.done_at,
-           {started_at_aggregate("e", "f.created_at")} AS started_at
-    FROM finished f LEFT JOIN {EVENTS} e ON e.issue_id = f.id AND e.field = 'status'
-    GROUP BY f.id, f.number, f.created_at, f.estimate, f.done_at
-)
-SELECT number, done_at, estimate,
-       {sql_dialect.days_between("started_at", "done_at")},
-       {sql_dialect.days_between("created_at", "done_at")}
-FROM started
-ORDER BY done_at, number
-"""  # noqa: S608
-    pid = scope.project_id
+    sql = f"""FROM {ISSUES} i
+WHERE i.project_id = %s AND i.done_at >= %s AND i.done_at < %s
+  AND i.status_id IN {done} {narrowed}"""
     start, end = _ts(scope.period.start), _ts(scope.period.end)
-    params = [pid, pid, end, *narrowed_params, start, pid, pid, end, start]
+    return sql, [scope.project_id, start, end, scope.project_id, *narrowed_params]
+
+
+def _spans(sql_dialect: Dialect) -> str:
+    """Cycle and lead days of a done issue `i` (never below zero)."""
+    cycle = sql_dialect.days_between("i.started_at", "i.done_at")
+    lead = sql_dialect.days_between("i.created_at", "i.done_at")
+    return (
+        f"CASE WHEN {cycle} < 0 THEN 0.0 ELSE {cycle} END AS cycle, "
+        f"CASE WHEN {lead} < 0 THEN 0.0 ELSE {lead} END AS lead"
+    )
+
+
+def done_issues(scope: Scope, limit: int = MAX_DOTS) -> list[DoneIssue]:
+    """The latest `limit` issues done in the period (see `_done_where`), by done time."""
+    sql_dialect = Dialect(connection.vendor)
+    where, params = _done_where(scope)
+    sql = f"""
+SELECT * FROM (
+    SELECT i.number, i.title, i.done_at, i.estimate, {_spans(sql_dialect)} {where}
+    ORDER BY i.done_at DESC, i.number DESC LIMIT {int(limit)}
+) latest ORDER BY done_at, number
+"""  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
         DoneIssue(
             number=number,
+            title=title,
             done_at=_time(done_at),
             estimate=estimate,
-            cycle_days=None if cycle is None else max(float(cycle), 0.0),
-            lead_days=max(float(lead), 0.0),
+            cycle_days=None if cycle is None else float(cycle),
+            lead_days=float(lead),
         )
-        for number, done_at, estimate, cycle, lead in rows
+        for number, title, done_at, estimate, cycle, lead in rows
     ]
 
 
-def percentile(values: list[float], percent: int) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least `percent` % of values ≤ it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = -(-percent * len(ordered) // 100)  # ceil(percent / 100 × n), at least 1
-    return ordered[max(rank, 1) - 1]
+def done_summary(scope: Scope, percents: tuple[int, ...]) -> DoneSummary:
+    """Counts, nearest-rank percentiles of cycle and lead days, and issues and points per week
+    of every issue done in the period, in one query (no row per issue leaves the database)."""
+    sql_dialect = Dialect(connection.vendor)
+    where, params = _done_where(scope)
+
+    def ranks(values: str) -> str:
+        """The percentiles of `values` (v, rn: its rank, n: how many), then how many."""
+        picks = ", ".join(f"MIN(CASE WHEN rn * 100 >= {int(p)} * n THEN v END)" for p in percents)
+        return f"{picks}, COUNT(*) FROM {values}"
+
+    sql = f"""
+WITH done AS (SELECT i.done_at, i.estimate, {_spans(sql_dialect)} {where}),
+cycles AS (SELECT cycle AS v, ROW_NUMBER() OVER (ORDER BY cycle) AS rn, COUNT(*) OVER () AS n
+           FROM done WHERE cycle IS NOT NULL),
+leads AS (SELECT lead AS v, ROW_NUMBER() OVER (ORDER BY lead) AS rn, COUNT(*) OVER () AS n
+          FROM done)
+SELECT 'cycle', CAST(NULL AS DATE), CAST(NULL AS BIGINT), {ranks("cycles")}
+UNION ALL SELECT 'lead', NULL, NULL, {ranks("leads")}
+UNION ALL SELECT 'week', {sql_dialect.week("done_at")}, SUM(COALESCE(estimate, 0)),
+       {", ".join("NULL" for _ in percents)}, COUNT(*)
+FROM done GROUP BY {sql_dialect.week("done_at")}
+"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    summary = {"cycle": ({}, 0), "lead": ({}, 0)}
+    weekly = {}
+    for kind, week, points, *picked, count in rows:
+        if kind == "week":
+            weekly[_date(week)] = (int(count), int(points))
+        else:
+            values = [None if v is None else float(v) for v in picked]
+            summary[kind] = (dict(zip(percents, values, strict=True)), int(count))
+    (cycles, with_cycle), (leads, count) = summary["cycle"], summary["lead"]
+    return DoneSummary(count, with_cycle, cycles, leads, dict(sorted(weekly.items())))
 
 
 # --- Created vs resolved -------------------------------------------------------------------------
@@ -344,21 +376,15 @@ def aging_work(scope: Scope, now: datetime.datetime) -> tuple[list[AgingIssue], 
     in_progress = _category_ids(_in([StatusCategory.IN_PROGRESS]))
     narrowed, narrowed_params = scope.narrowed()
     sql = f"""
-WITH working AS (
-    SELECT i.id, i.number, i.title, i.status_id,
-           {started_at_aggregate("e", "i.created_at")} AS started_at
-    FROM {ISSUES} i LEFT JOIN {EVENTS} e ON e.issue_id = i.id AND e.field = 'status'
-    WHERE i.project_id = %s AND i.status_id IN {in_progress} {narrowed}
-    GROUP BY i.id, i.number, i.title, i.status_id, i.created_at
-)
-SELECT number, title, status_id, started_at,
-       {sql_dialect.days_between("started_at", "%s")}, COUNT(*) OVER ()
-FROM working
-ORDER BY started_at, number
+SELECT i.number, i.title, i.status_id, COALESCE(i.started_at, i.created_at) AS started,
+       {sql_dialect.days_between("COALESCE(i.started_at, i.created_at)", "%s")}, COUNT(*) OVER ()
+FROM {ISSUES} i
+WHERE i.project_id = %s AND i.status_id IN {in_progress} {narrowed}
+ORDER BY started, i.number
 LIMIT {MAX_DOTS}
 """  # noqa: S608
     pid = scope.project_id
-    params = [pid, pid, *narrowed_params, _ts(now)]
+    params = [_ts(now), pid, pid, *narrowed_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

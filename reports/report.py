@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from issues.models import Issue, Priority, Project, Source, Status, StatusCategory
+from issues.models import Priority, Project, Source, Status, StatusCategory
 from planning.models import Sprint, SprintState
 
 from . import charts, queries
@@ -48,6 +48,12 @@ def _days(value: float) -> float:
     return round(value, 1)
 
 
+def _rounded(percentiles: dict[int, float | None]) -> list[tuple[int, float | None]]:
+    """Percentiles to one decimal, like the values they are drawn among (a nearest-rank
+    percentile is one of the values, and rounding keeps their order)."""
+    return [(p, None if v is None else _days(v)) for p, v in percentiles.items()]
+
+
 class Report:
     def __init__(
         self,
@@ -72,25 +78,18 @@ class Report:
         return queries.cumulative_flow(self.scope)
 
     @cached_property
-    def done(self) -> list[queries.DoneIssue]:
-        return queries.done_issues(self.scope)
+    def done(self) -> queries.DoneSummary:
+        """Every issue done in the period, summed up (counts, percentiles, weeks)."""
+        return queries.done_summary(self.scope, PERCENTILES)
 
     @cached_property
     def shown_done(self) -> list[queries.DoneIssue]:
         """The done issues the scatter charts draw: the latest MAX_DOTS."""
-        return self.done[-queries.MAX_DOTS :]
-
-    @cached_property
-    def titles(self) -> dict[int, str]:
-        """Titles of the drawn done issues, by number (one query for both scatter charts)."""
-        numbers = [issue.number for issue in self.shown_done]
-        issues = Issue.objects.filter(project=self.project, number__in=numbers)
-        return dict(issues.values_list("number", "title"))
+        return queries.done_issues(self.scope)
 
     @cached_property
     def cycle_percentiles(self) -> list[tuple[int, float | None]]:
-        values = [_days(d.cycle_days) for d in self.done if d.cycle_days is not None]
-        return [(p, queries.percentile(values, p)) for p in PERCENTILES]
+        return _rounded(self.done.cycle_percentiles)
 
     @cached_property
     def weeks(self) -> list[datetime.date]:
@@ -99,10 +98,6 @@ class Report:
             first + datetime.timedelta(weeks=n)
             for n in range((self.period.last - first).days // 7 + 1)
         ]
-
-    def _week_of(self, moment: datetime.datetime) -> datetime.date:
-        day = moment.astimezone(datetime.UTC).date()
-        return day - datetime.timedelta(days=day.weekday())
 
     def issue_url(self, number: int) -> str:
         return reverse("issues:detail", args=[self.project.key, number])
@@ -175,7 +170,7 @@ class Report:
             if value is None:
                 continue
             value = _days(value)
-            key, name = self.key(issue.number), self.titles.get(issue.number, "")
+            key, name = self.key(issue.number), issue.title
             points.append(
                 Point(
                     x=issue.done_at,
@@ -187,8 +182,7 @@ class Report:
                 )
             )
         if lead:
-            values = [_days(d.lead_days) for d in self.done]
-            percentiles = [(p, queries.percentile(values, p)) for p in PERCENTILES]
+            percentiles = _rounded(self.done.lead_percentiles)
             measured = "from creation to done"
         else:
             percentiles = self.cycle_percentiles
@@ -215,9 +209,9 @@ class Report:
         chart.note = ", ".join(
             f"{p}th percentile: {v:g} days" for p, v in percentiles if v is not None
         )
-        if len(self.done) > len(shown):
+        if self.done.count > len(shown):
             chart.note += (
-                f" (of all {len(self.done):,} issues; the latest {len(shown):,} are drawn)"
+                f" (of all {self.done.count:,} issues; the latest {len(shown):,} are drawn)"
             )
         if not lead:
             skipped = sum(1 for d in shown if d.cycle_days is None)
@@ -237,10 +231,9 @@ class Report:
 
     def _weekly(self, slug: str, title: str, series: Series, value) -> charts.Chart:
         totals = dict.fromkeys(self.weeks, 0)
-        for issue in self.done:
-            week = self._week_of(issue.done_at)
+        for week, (issues, points) in self.done.weekly.items():
             if week in totals:
-                totals[week] += value(issue)
+                totals[week] += value(issues, points)
         chart = charts.bars(
             slug=slug,
             title=title,
@@ -257,12 +250,12 @@ class Report:
         return chart
 
     def throughput_chart(self) -> charts.Chart:
-        return self._weekly("throughput", "Throughput: issues", ISSUES, lambda issue: 1)
+        return self._weekly(
+            "throughput", "Throughput: issues", ISSUES, lambda issues, points: issues
+        )
 
     def points_chart(self) -> charts.Chart:
-        return self._weekly(
-            "points", "Throughput: points", POINTS, lambda issue: issue.estimate or 0
-        )
+        return self._weekly("points", "Throughput: points", POINTS, lambda issues, points: points)
 
     def created_resolved_chart(self) -> charts.Chart:
         counts = queries.created_and_resolved(self.scope)

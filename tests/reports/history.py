@@ -12,7 +12,7 @@ F  bug: created Dec 20 00:00 → Canceled Jan 2 10:00
 
 import datetime
 
-from issues import operations
+from issues import flow, operations
 from issues.models import Issue, IssueEvent, Kind, Priority, Source
 from reports.forms import Period
 from tests.factories import IssueFactory
@@ -37,6 +37,7 @@ def make_history(project, actor, title: str, created, moves, **fields) -> Issue:
     events = IssueEvent.objects.filter(issue=issue, field="status").order_by("id")
     for event, (when, _) in zip(events, moves, strict=True):
         IssueEvent.objects.filter(pk=event.pk).update(created_at=when)
+    flow.rebuild(project.pk)  # the started and done times of the rewritten history
     return Issue.objects.get(pk=issue.pk)
 
 

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from issues import flow
 from issues.models import Issue, IssueEvent, Priority, Source, Status
 from reports import queries
 from reports.forms import Period
@@ -105,15 +106,44 @@ def test_an_issue_created_in_progress_starts_when_created(project, history, make
     IssueEvent.objects.filter(issue=issue, field="status").update(
         old_status=project.statuses.get(name="In progress")
     )
+    flow.rebuild(project.pk)
     (done,) = [d for d in queries.done_issues(scope(project)) if d.number == issue.number]
     assert done.cycle_days == pytest.approx(1.0)  # from its creation on Jan 2
 
 
-def test_percentiles_are_nearest_rank():
-    assert queries.percentile([2.0, 4.0, 6.0], 50) == 4.0
-    assert queries.percentile([2.0, 4.0, 6.0], 85) == 6.0
-    assert queries.percentile([6.0, 2.0, 4.0, 8.0], 50) == 4.0
-    assert queries.percentile([], 50) is None
+def test_the_done_summary_has_nearest_rank_percentiles_and_weekly_sums(project, history):
+    """Cycle days 2, 4, 6 (A, D, B) and lead days 71/24, 5, 8: the nearest-rank 50th is the
+    2nd value, the 85th and 95th the 3rd; A (3 points) is done in the week of Dec 29, D and B
+    (5 points) in the week of Jan 5."""
+    summary = queries.done_summary(scope(project), (50, 85, 95))
+    assert summary.count == summary.with_cycle == 3
+    assert {p: round(v, 4) for p, v in summary.cycle_percentiles.items()} == {
+        50: 4.0, 85: 6.0, 95: 6.0,
+    }  # fmt: skip
+    assert {p: round(v, 4) for p, v in summary.lead_percentiles.items()} == {
+        50: 5.0, 85: 8.0, 95: 8.0,
+    }  # fmt: skip
+    assert summary.weekly == {
+        datetime.date(2025, 12, 29): (1, 3),
+        datetime.date(2026, 1, 5): (2, 5),
+    }
+
+
+def test_a_percentile_of_an_even_count_is_the_lower_middle_value(project, history, make):
+    make("G", at(1, 3), [(at(1, 4), "In progress"), (at(1, 9), "Done")])  # cycle 5 days
+    summary = queries.done_summary(scope(project), (50, 75))
+    assert summary.with_cycle == 4
+    assert {p: round(v, 4) for p, v in summary.cycle_percentiles.items()} == {50: 4.0, 75: 5.0}
+
+
+def test_nothing_done_has_no_percentiles(project):
+    summary = queries.done_summary(scope(project), (50,))
+    assert (summary.count, summary.cycle_percentiles, summary.weekly) == (0, {50: None}, {})
+
+
+def test_the_scatter_reads_only_the_latest_done_issues(project, history):
+    latest = queries.done_issues(scope(project), limit=2)
+    assert [d.title for d in latest] == ["D", "B"]  # oldest first, A left out
 
 
 def test_created_and_resolved_per_week(project, history):

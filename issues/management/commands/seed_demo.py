@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from issues import operations, ranking
+from issues import flow, operations, ranking
 from issues.models import (
     KEY_VALIDATOR,
     Comment,
@@ -952,6 +952,7 @@ def backdate(project: Project) -> None:
     IssueEvent.objects.bulk_update(changed_events, ["created_at"], batch_size=500)
     Comment.objects.bulk_update(changed_comments, ["created_at"], batch_size=500)
     Issue.objects.bulk_update(issues, ["created_at", "updated_at", "resolved_at"], batch_size=500)
+    flow.rebuild(project.pk)  # started and done times from the backdated history
 
 
 # A big project, in bulk --------------------------------------------------------------------
@@ -1108,4 +1109,5 @@ def seed_big(key: str, count: int, users: dict) -> int:
         links.extend(Through(issue_id=row.pk, label_id=label_id) for label_id in chosen)
     Through.objects.bulk_create(links, batch_size=5000)
     Project.objects.filter(pk=project.pk).update(next_number=count + 1)
+    flow.rebuild(project.pk)  # no history: in progress or done since created
     return count
