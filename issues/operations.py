@@ -28,6 +28,7 @@ from django.db.models.functions import Left
 from django.utils import timezone
 
 from notifications.operations import announce
+from reports import snapshots as flow_snapshots
 
 from . import flow, ranking
 from .models import (
@@ -307,6 +308,7 @@ def follow_category(*, status: Status, old_category: str) -> int:
     elif was_closed and not status.is_closed:
         changed = issues.exclude(resolved_at__isnull=True).update(resolved_at=None)
     flow.rebuild(status.project_id)
+    flow_snapshots.forget(status.project_id)  # what was resolved on each day, read anew
     return changed
 
 
@@ -602,6 +604,8 @@ def delete_issue(*, issue: Issue, actor: AbstractBaseUser) -> None:
             code="has_children",
         )
     current.delete()
+    # The days it lived through are history that changed: the reports' snapshots of them go.
+    flow_snapshots.forget(current.project_id, since=current.created_at)
 
 
 def bulk_update(

@@ -62,8 +62,8 @@ class Dialect:
 
     def days_between(self, earlier: str, later: str) -> str:
         """Days from one timestamp to another, with the fraction."""
-        if self.postgres:
-            return f"(EXTRACT(EPOCH FROM ({later}) - ({earlier})) / 86400.0)"
+        if self.postgres:  # date_part is a float8 (EXTRACT a slower numeric)
+            return f"(date_part('epoch', ({later}) - ({earlier})) / 86400.0)"
         return f"(julianday({later}) - julianday({earlier}))"
 
     def date_param(self) -> str:
@@ -289,40 +289,63 @@ SELECT * FROM (
 
 def done_summary(scope: Scope, percents: tuple[int, ...]) -> DoneSummary:
     """Counts, nearest-rank percentiles of cycle and lead days, and issues and points per week
-    of every issue done in the period, in one query (no row per issue leaves the database)."""
+    of every issue done in the period, in one query (no row per issue leaves the database).
+
+    A nearest-rank percentile is the smallest value with at least p % of the values at or
+    below it: PostgreSQL's `percentile_disc`; on SQLite, the value whose rank × 100 first
+    reaches p × the count."""
     sql_dialect = Dialect(connection.vendor)
     where, params = _done_where(scope)
-
-    def ranks(values: str) -> str:
-        """The percentiles of `values` (v, rn: its rank, n: how many), then how many."""
-        picks = ", ".join(f"MIN(CASE WHEN rn * 100 >= {int(p)} * n THEN v END)" for p in percents)
-        return f"{picks}, COUNT(*) FROM {values}"
-
+    week = sql_dialect.week("done_at")
+    if sql_dialect.postgres:
+        fractions = ", ".join(str(p / 100) for p in percents)
+        picks = f"""percentile_disc(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY cycle),
+                    percentile_disc(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY lead),
+                    COUNT(cycle), COUNT(*) FROM done"""
+        empty = "NULL, NULL, NULL"
+    else:
+        ranked = """(SELECT cycle, lead,
+            CASE WHEN cycle IS NULL THEN NULL
+                 ELSE ROW_NUMBER() OVER (PARTITION BY cycle IS NULL ORDER BY cycle) END AS rc,
+            COUNT(cycle) OVER () AS nc,
+            ROW_NUMBER() OVER (ORDER BY lead) AS rl, COUNT(*) OVER () AS nl FROM done)"""
+        cycle = ", ".join(
+            f"MIN(CASE WHEN rc * 100 >= {int(p)} * nc THEN cycle END)" for p in percents
+        )
+        lead = ", ".join(
+            f"MIN(CASE WHEN rl * 100 >= {int(p)} * nl THEN lead END)" for p in percents
+        )
+        picks = f"{cycle}, {lead}, COUNT(cycle), COUNT(*) FROM {ranked}"
+        empty = ", ".join("NULL" for _ in range(2 * len(percents) + 1))
     sql = f"""
-WITH done AS (SELECT i.done_at, i.estimate, {_spans(sql_dialect)} {where}),
-cycles AS (SELECT cycle AS v, ROW_NUMBER() OVER (ORDER BY cycle) AS rn, COUNT(*) OVER () AS n
-           FROM done WHERE cycle IS NOT NULL),
-leads AS (SELECT lead AS v, ROW_NUMBER() OVER (ORDER BY lead) AS rn, COUNT(*) OVER () AS n
-          FROM done)
-SELECT 'cycle', CAST(NULL AS DATE), CAST(NULL AS BIGINT), {ranks("cycles")}
-UNION ALL SELECT 'lead', NULL, NULL, {ranks("leads")}
-UNION ALL SELECT 'week', {sql_dialect.week("done_at")}, SUM(COALESCE(estimate, 0)),
-       {", ".join("NULL" for _ in percents)}, COUNT(*)
-FROM done GROUP BY {sql_dialect.week("done_at")}
+WITH done AS (SELECT i.done_at, i.estimate, {_spans(sql_dialect)} {where})
+SELECT 'all', CAST(NULL AS DATE), CAST(NULL AS BIGINT), {picks}
+UNION ALL
+SELECT 'week', {week}, SUM(COALESCE(estimate, 0)), {empty}, COUNT(*) FROM done GROUP BY {week}
 """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    summary = {"cycle": ({}, 0), "lead": ({}, 0)}
-    weekly = {}
-    for kind, week, points, *picked, count in rows:
+    cycles, leads, with_cycle, count, weekly = {}, {}, 0, 0, {}
+    for kind, week_of, points, *values in rows:
         if kind == "week":
-            weekly[_date(week)] = (int(count), int(points))
+            weekly[_date(week_of)] = (int(values[-1]), int(points))
+            continue
+        if sql_dialect.postgres:
+            cycle_values, lead_values, with_cycle, count = values
+            cycle_values = cycle_values or [None] * len(percents)
+            lead_values = lead_values or [None] * len(percents)
         else:
-            values = [None if v is None else float(v) for v in picked]
-            summary[kind] = (dict(zip(percents, values, strict=True)), int(count))
-    (cycles, with_cycle), (leads, count) = summary["cycle"], summary["lead"]
-    return DoneSummary(count, with_cycle, cycles, leads, dict(sorted(weekly.items())))
+            n = len(percents)
+            cycle_values, lead_values = values[:n], values[n : 2 * n]
+            with_cycle, count = values[2 * n :]
+        cycles = {
+            p: None if v is None else float(v) for p, v in zip(percents, cycle_values, strict=True)
+        }
+        leads = {
+            p: None if v is None else float(v) for p, v in zip(percents, lead_values, strict=True)
+        }
+    return DoneSummary(int(count), int(with_cycle), cycles, leads, dict(sorted(weekly.items())))
 
 
 # --- Created vs resolved -------------------------------------------------------------------------
@@ -353,6 +376,44 @@ SELECT week, SUM(created), SUM(resolved) FROM marks GROUP BY week ORDER BY week
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {_date(w): (int(c), int(r)) for w, c, r in cursor.fetchall()}
+
+
+def resolved_by_day(scope: Scope) -> dict[tuple[datetime.date, int], int]:
+    """Per (day, closed status): the period's moves into it from an open status (for the
+    snapshots; `created_and_resolved` counts the same per week)."""
+    sql_dialect = Dialect(connection.vendor)
+    picked, picked_params = scope.picked()
+    closed = _category_ids(_in(StatusCategory.closed()))
+    sql = f"""
+WITH picked AS ({picked})
+SELECT {sql_dialect.day("e.created_at")}, e.new_status_id, COUNT(*)
+FROM {EVENTS} e JOIN picked p ON p.id = e.issue_id
+WHERE e.field = 'status' AND e.created_at >= %s AND e.created_at < %s
+  AND e.new_status_id IN {closed}
+  AND (e.old_status_id IS NULL OR e.old_status_id NOT IN {closed})
+GROUP BY 1, 2
+"""  # noqa: S608
+    pid = scope.project_id
+    start, end = _ts(scope.period.start), _ts(scope.period.end)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*picked_params, start, end, pid, pid])
+        return {(_date(day), status): int(n) for day, status, n in cursor.fetchall()}
+
+
+def created_per_week(scope: Scope) -> dict[datetime.date, int]:
+    """Per week (its Monday): the issues created in the period."""
+    sql_dialect = Dialect(connection.vendor)
+    narrowed, narrowed_params = scope.narrowed()
+    week = sql_dialect.week("i.created_at")
+    sql = f"""
+SELECT {week}, COUNT(*) FROM {ISSUES} i
+WHERE i.project_id = %s AND i.created_at >= %s AND i.created_at < %s {narrowed}
+GROUP BY {week}
+"""  # noqa: S608
+    start, end = _ts(scope.period.start), _ts(scope.period.end)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [scope.project_id, start, end, *narrowed_params])
+        return {_date(w): int(n) for w, n in cursor.fetchall()}
 
 
 # --- Aging work in progress ------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from django.utils import timezone
 from issues.models import Priority, Project, Source, Status, StatusCategory
 from planning.models import Sprint, SprintState
 
-from . import charts, queries
+from . import charts, queries, snapshots
 from .charts import Point, Series
 from .forms import Period
+from .models import FlowDay
 
 UTC = datetime.UTC
 
@@ -74,8 +75,56 @@ class Report:
     # --- Data, each loaded once --------------------------------------------------------------
 
     @cached_property
+    def snapshots(self) -> dict[datetime.date, list[FlowDay]] | None:
+        """The daily snapshots, when they answer for this report: the whole project (no
+        filter), every settled day of the period snapshotted (reports/snapshots.py)."""
+        if self.scope.issues is not None:
+            return None
+        return snapshots.snapshot_days(self.project.pk, self.period, self.now)
+
+    def _unsettled_days(self) -> list[datetime.date]:
+        """The period's days after the last settled one (today, at most: snapshot_days)."""
+        settled = snapshots.settled_day(self.now)
+        return [self.period.last] if self.period.last > settled else []
+
+    @cached_property
     def flow(self) -> list[queries.FlowRow]:
-        return queries.cumulative_flow(self.scope)
+        by_day = self.snapshots
+        if by_day is None:
+            return queries.cumulative_flow(self.scope)
+        today = self._unsettled_days()
+        now = snapshots.current_counts(self.project.pk) if today else {}
+        rows = []
+        for offset in range(self.period.days):
+            day = self.period.first + datetime.timedelta(days=offset)
+            if day in today:
+                counts = now
+            else:  # no snapshot of a day before the project's first issue: nothing
+                counts = {row.status_id: row.issues for row in by_day.get(day, [])}
+            rows.extend(
+                queries.FlowRow(day, status.pk, counts.get(status.pk, 0))
+                for status in self.statuses
+            )
+        return rows
+
+    def created_and_resolved(self) -> dict[datetime.date, tuple[int, int]]:
+        """Per week: issues created, and moves from an open into a closed status."""
+        by_day = self.snapshots
+        if by_day is None:
+            return queries.created_and_resolved(self.scope)
+        resolved: dict[datetime.date, int] = {}
+        for day, rows in by_day.items():
+            week = day - datetime.timedelta(days=day.weekday())
+            resolved[week] = resolved.get(week, 0) + sum(row.resolved for row in rows)
+        for day in self._unsettled_days():
+            today = queries.Scope(project_id=self.project.pk, period=Period(day, day))
+            week = day - datetime.timedelta(days=day.weekday())
+            resolved[week] = resolved.get(week, 0) + sum(queries.resolved_by_day(today).values())
+        created = queries.created_per_week(self.scope)
+        return {
+            week: (created.get(week, 0), resolved.get(week, 0))
+            for week in sorted(set(created) | set(resolved))
+        }
 
     @cached_property
     def done(self) -> queries.DoneSummary:
@@ -258,7 +307,7 @@ class Report:
         return self._weekly("points", "Throughput: points", POINTS, lambda issues, points: points)
 
     def created_resolved_chart(self) -> charts.Chart:
-        counts = queries.created_and_resolved(self.scope)
+        counts = self.created_and_resolved()
         created = [counts.get(week, (0, 0))[0] for week in self.weeks]
         resolved = [counts.get(week, (0, 0))[1] for week in self.weeks]
         chart = charts.bars(

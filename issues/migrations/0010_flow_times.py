@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='issue',
-            index=models.Index(fields=['project', 'done_at'], name='issue_done_idx'),
+            index=models.Index(fields=['project', 'done_at'], include=['status', 'started_at', 'created_at', 'estimate'], name='issue_done_idx'),
         ),
         migrations.RunPython(fill_flow_times, migrations.RunPython.noop),
     ]

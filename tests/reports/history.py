@@ -137,4 +137,5 @@ def make_sprint(project, actor):
     completing = at(1, 9, 18) - datetime.timedelta(seconds=1)
     when(completing, lambda: planning.complete_sprint(sprint=sprint, actor=actor))
     Sprint.objects.filter(pk=sprint.pk).update(completed_at=at(1, 9, 18))
+    flow.rebuild(project.pk)
     return Sprint.objects.get(pk=sprint.pk)

@@ -39,6 +39,7 @@ from issues.models import (
 from notifications.models import Notification, NotificationEvent
 from notifications.operations import fan_out
 from planning.demo import seed_planning
+from reports import snapshots as flow_snapshots
 
 PASSWORD = "demo"
 SEED = 20240611
@@ -953,6 +954,7 @@ def backdate(project: Project) -> None:
     Comment.objects.bulk_update(changed_comments, ["created_at"], batch_size=500)
     Issue.objects.bulk_update(issues, ["created_at", "updated_at", "resolved_at"], batch_size=500)
     flow.rebuild(project.pk)  # started and done times from the backdated history
+    flow_snapshots.forget(project.pk)  # the reports' daily snapshots, from that history anew
 
 
 # A big project, in bulk --------------------------------------------------------------------
