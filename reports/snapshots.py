@@ -116,13 +116,18 @@ def snapshot_days(
     if after > 1 or (after == 1 and period.last != today):
         return None
     known = FlowDay.objects.filter(project_id=project_id)
-    earliest = known.aggregate(first=Min("day"))["first"]
-    if earliest is None:
-        request_fill(project_id, now)
-        return None
     by_day: dict[datetime.date, list[FlowDay]] = {}
     for row in known.filter(day__gte=period.first, day__lte=through):
         by_day.setdefault(row.day, []).append(row)
+    if not by_day:  # none yet, or a period before the first issue (cheap to compute live)
+        request_fill(project_id, now)
+        return None
+    # Snapshots begin on the day of the project's first issue: asked only when the period
+    # starts before the first day read.
+    if period.first in by_day:
+        earliest = period.first
+    else:
+        earliest = known.aggregate(first=Min("day"))["first"]
     day = max(period.first, earliest)
     while day <= through:
         if day not in by_day:

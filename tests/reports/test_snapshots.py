@@ -121,3 +121,19 @@ def test_the_fill_task_fills(project, history, run_worker):
 def test_a_project_without_issues_has_nothing_to_fill(project):
     assert snapshots.fill(project.pk, now=LATER) == 0
     assert report(project, period=Period(PERIOD.first, PERIOD.last)).snapshots is None
+
+
+def test_the_command_fills_and_rebuilds(project, history):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("snapshot_flow", stdout=out)
+    filled = FlowDay.objects.filter(project=project).count()
+    assert filled and f"WEB: {filled} rows" in out.getvalue()
+    FlowDay.objects.filter(project=project).update(issues=99)
+    call_command("snapshot_flow", "--project", "web", "--rebuild", stdout=StringIO())
+    assert not FlowDay.objects.filter(project=project, issues=99).exists()
+    with pytest.raises(CommandError):
+        call_command("snapshot_flow", "--project", "NOPE", stdout=StringIO())

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from issues.models import Kind
+from reports import snapshots
 from tests.factories import IssueFactory
 
 from .history import at, make_sprint
@@ -38,11 +39,14 @@ def test_a_viewer_sees_every_chart(client, project, viewer, history):
 
 
 # Session and user, project and role, statuses, the filter's choices, one per query of
-# reports.queries (cumulative flow, done issues and their titles, created/resolved, aging,
-# sources, bugs), and the sprints of the burndown and velocity (with sprints: one more for the
-# burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS), and the top
-# bar's unread count.
-QUERIES = 18
+# reports.queries (cumulative flow, done issues summed up and the latest drawn, created/
+# resolved, aging, sources, bugs), the sprints of the burndown and velocity (with sprints: one
+# more for the burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS), the
+# project switcher and the top bar's unread count; without a filter, the look for daily
+# snapshots (and, when one is missing, the queued fill). With snapshots and today in the
+# period: today's state, resolved moves and the week's creations instead of the flow and
+# created/resolved queries.
+QUERIES = 19
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
@@ -56,6 +60,10 @@ def test_the_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(QUERIES):
         response = client.get(page_url(project), {**PERIOD, "kind": "story"})
     assert response.status_code == 200
+    snapshots.fill(project.pk)
+    for period in (PERIOD, {"range": "30"}):  # past days only, and up to today
+        with django_assert_max_num_queries(QUERIES):
+            assert client.get(page_url(project), period).status_code == 200
 
 
 def test_each_chart_has_a_title_description_and_data_table(client, project, viewer, history):
