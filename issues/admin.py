@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from notifications.models import Notification, Watch
 from projects import operations as project_ops
 from tracker.inputs import BIGINT_MAX, whole_number
 
@@ -902,6 +903,14 @@ class IssueAdmin(ProjectScopedAdmin):
                             body=comment_form.cleaned_data["body"],
                         )
                     )
+
+    def get_deleted_objects(self, objs, request):
+        """An issue's watches and inbox rows go with it: rows the notifications make, read-only
+        in the admin, so they ask for no delete permission of their own (the confirmation page
+        still lists them); everything else the issue carries is checked as usual."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        derived = {str(model._meta.verbose_name) for model in (Watch, Notification)}
+        return deleted, counts, perms_needed - derived, protected
 
     def delete_model(self, request, obj):
         with refusals():
