@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("issues", "0011_flow_times"),
+        ("issues", "0012_flow_times"),
     ]
 
     operations = [

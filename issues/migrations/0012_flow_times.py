@@ -14,7 +14,7 @@ def fill_flow_times(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('issues', '0010_comment_requester'),
+        ('issues', '0011_reach_help_text'),
     ]
 
     operations = [
