@@ -106,8 +106,8 @@ def _move_menu(context, cache, section, number: int, key: str) -> str:
         cache["menus"][section_key] = "".join(buttons)
     return (
         # The key is in the name but not on screen: the visible words stay part of the name.
-        f'<details class="menu card-menu"><summary>Move<span class="visually-hidden"> {key}</span>'
-        " to…</summary>"
+        f'<details class="menu card-menu"><summary><span>Move<span class="visually-hidden"> {key}'
+        "</span> to…</span></summary>"
         f'<form class="menu-list menu-right move-form" method="post" action="{cache["action"]}" '
         f'hx-post="{cache["action"]}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{cache["csrf"]}">'
