@@ -1138,12 +1138,23 @@ def _check_planning(issue: Issue, before: Mapping[str, Any]) -> None:
     """Issues join only open sprints and unreleased releases (leaving them is always allowed).
 
     The target's state is read again: the caller's copy may predate a completion or a release.
+    It is read with a KEY SHARE lock, the one the issue's foreign key takes at its UPDATE
+    anyway: a sprint or release being deleted meanwhile is waited for and then refused as
+    deleted (it was an IntegrityError, or a DoesNotExist, answered 500).
     """
     for name in ("sprint", "release"):
         target = getattr(issue, name) if getattr(issue, f"{name}_id") else None
         if name not in before or target is None or target == before[name]:
             continue
-        target.refresh_from_db(fields=["state"])
+        table = connection.ops.quote_name(type(target)._meta.db_table)
+        lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT state FROM {table} WHERE id = %s{lock}", [target.pk])  # noqa: S608 (no input)
+            row = cursor.fetchone()
+        if row is None:
+            message = f"“{target.name}” was deleted meanwhile: reload and choose another."
+            raise ValidationError({name: ValidationError(message, f"{name}_deleted")})
+        target.state = row[0]
         if name == "sprint" and not target.is_open:
             raise ValidationError(
                 {"sprint": f"Sprint “{target.name}” is closed: plan the issue into an open one."},

@@ -9,6 +9,7 @@ import datetime
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from issues import operations as issue_ops
@@ -125,3 +126,30 @@ def test_renaming_a_sprint_while_issues_are_planned_into_it(project, member, oth
     sprint.refresh_from_db()
     assert sprint.name == "Sprint 7b"
     assert sprint.issues.count() == 6
+
+
+@pytest.mark.parametrize("kind", ["sprint", "release"])
+def test_planning_into_a_sprint_or_release_being_deleted_is_refused(
+    project, member, other_member, kind
+):
+    """The plan waits for the delete and is refused with a reason (it was an IntegrityError
+    at the foreign key, or a DoesNotExist: a 500)."""
+    target = (SprintFactory if kind == "sprint" else ReleaseFactory)(project=project, name="Next")
+    issue = IssueFactory(project=project, actor=member)
+    delete = operations.delete_sprint if kind == "sprint" else operations.delete_release
+
+    def run(i: int):
+        if i == 0:
+            with transaction.atomic():
+                delete(**{kind: target, "actor": other_member})
+                time.sleep(0.4)  # The plan reaches the row meanwhile.
+            return None
+        time.sleep(0.1)
+        return issue_ops.update_issue(issue=issue, actor=member, changes={kind: target})
+
+    deleted, planned = at_once(2, run)
+    assert deleted is None
+    assert isinstance(planned, ValidationError), repr(planned)
+    assert planned.error_dict[kind][0].code == f"{kind}_deleted"
+    issue.refresh_from_db()
+    assert getattr(issue, f"{kind}_id") is None
