@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
+from intake.models import Request
 from issues.models import Issue, IssueEvent, Kind, Status, StatusCategory
 
 from .forms import Period
 
 ISSUES = Issue._meta.db_table
+REQUESTS = Request._meta.db_table
 EVENTS = IssueEvent._meta.db_table
 STATUSES = Status._meta.db_table
 # The scatter charts draw at most this many dots (the most recent done / the oldest in
@@ -473,6 +475,23 @@ GROUP BY 1, 2 ORDER BY 1, 2
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {(_date(month), source): int(n) for month, source, n in cursor.fetchall()}
+
+
+def requests_by_month(scope: Scope) -> dict[tuple[datetime.date, str], int]:
+    """Customer requests (intake) received in the period per (month, source), for the scope's
+    issues: a vote, a portal idea, a widget message, a support ticket through the API."""
+    sql_dialect = Dialect(connection.vendor)
+    narrowed, narrowed_params = scope.narrowed()
+    month = sql_dialect.month("r.created_at")
+    sql = f"""
+SELECT {month}, r.source, COUNT(*) FROM {REQUESTS} r JOIN {ISSUES} i ON i.id = r.issue_id
+WHERE i.project_id = %s AND r.created_at >= %s AND r.created_at < %s {narrowed}
+GROUP BY {month}, r.source
+"""  # noqa: S608
+    start, end = _ts(scope.period.start), _ts(scope.period.end)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [scope.project_id, start, end, *narrowed_params])
+        return {(_date(m), source): int(n) for m, source, n in cursor.fetchall()}
 
 
 def open_bugs_by_priority(scope: Scope) -> dict[int, int]:

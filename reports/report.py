@@ -165,7 +165,10 @@ class Report:
                 [self.chart("throughput"), self.chart("points"), self.chart("created-resolved")],
             ),
             ("Sprints", [self.chart("burndown"), self.chart("velocity")]),
-            ("Where issues come from", [self.chart("sources"), self.chart("bugs")]),
+            (
+                "Where issues come from",
+                [self.chart("sources"), self.chart("requests"), self.chart("bugs")],
+            ),
         ]
 
     def chart(self, slug: str) -> charts.Chart:
@@ -181,6 +184,7 @@ class Report:
             "created-resolved": self.created_resolved_chart,
             "aging": self.aging_chart,
             "sources": self.sources_chart,
+            "requests": self.requests_chart,
             "bugs": self.bugs_chart,
             "burndown": self.burndown_chart,
             "velocity": self.velocity_chart,
@@ -372,15 +376,40 @@ class Report:
         return chart
 
     def sources_chart(self) -> charts.Chart:
-        counts = queries.sources_by_month(self.scope)
-        months = sorted({month for month, _ in counts})
-        present = [source for source in Source.values if any(s == source for _, s in counts)]
-        chart = charts.bars(
+        return self._by_source(
+            queries.sources_by_month(self.scope),
             slug="sources",
             title="Where issues come from",
             description="Issues created in the period per month, by source.",
-            x_label="Month",
             y_label="Issues created",
+            empty="No issue was created in this period.",
+        )
+
+    def requests_chart(self) -> charts.Chart:
+        return self._by_source(
+            queries.requests_by_month(self.scope),
+            slug="requests",
+            title="Customer requests",
+            description=(
+                "Requests from customers (portal ideas and votes, the in-app widget, support "
+                "tickets, requests added for a customer) received in the period per month, by "
+                "source."
+            ),
+            y_label="Requests",
+            empty="No customer asked for anything in this period.",
+        )
+
+    def _by_source(
+        self, counts: dict, *, slug: str, title: str, description: str, y_label: str, empty: str
+    ) -> charts.Chart:
+        months = sorted({month for month, _ in counts})
+        present = [source for source in Source.values if any(s == source for _, s in counts)]
+        chart = charts.bars(
+            slug=slug,
+            title=title,
+            description=description,
+            x_label="Month",
+            y_label=y_label,
             categories=[f"{month:%Y-%m}" for month in months],
             series=[
                 (SOURCE_SERIES[source], [counts.get((month, source), 0) for month in months])
@@ -390,7 +419,7 @@ class Report:
         )
         chart.x_ticks = [(x, _month(label)) for x, label in chart.x_ticks]
         chart.legend = [SOURCE_SERIES[source] for source in present]
-        chart.empty = "No issue was created in this period."
+        chart.empty = empty
         return chart
 
     def bugs_chart(self) -> charts.Chart:

@@ -167,6 +167,25 @@ def test_sources_by_month_count_issues_created_in_the_period(project, history):
     }
 
 
+def test_customer_requests_by_month_count_what_came_in_during_the_period(project, history):
+    """Two votes for A in the period (one from a support ticket), one for C before it."""
+    from intake.models import Request
+    from tests.factories import ask_for
+
+    ask_for(history["A"], "ann@example.com", source=Source.SUPPORT_TICKET)
+    ask_for(history["A"], "bo@example.com", source=Source.IDEAS_PORTAL)
+    ask_for(history["C"], "cy@example.com", source=Source.IDEAS_PORTAL)
+    Request.objects.filter(requester__email="ann@example.com").update(created_at=at(1, 3))
+    Request.objects.filter(requester__email="bo@example.com").update(created_at=at(1, 9))
+    Request.objects.filter(requester__email="cy@example.com").update(created_at=at(12, 30))
+    assert queries.requests_by_month(scope(project)) == {
+        (datetime.date(2026, 1, 1), Source.SUPPORT_TICKET): 1,
+        (datetime.date(2026, 1, 1), Source.IDEAS_PORTAL): 1,
+    }
+    bugs = Issue.objects.filter(project=project, kind="bug")
+    assert queries.requests_by_month(scope(project, issues=bugs)) == {}
+
+
 def test_open_bugs_by_priority_leave_out_closed_bugs(project, history):
     assert queries.open_bugs_by_priority(scope(project)) == {Priority.HIGH: 2}
 

@@ -15,7 +15,7 @@ from .history import at, make_sprint
 PERIOD = {"from": "2026-01-01", "to": "2026-01-10"}
 CHARTS = (
     "flow", "aging", "cycle-time", "lead-time", "throughput", "points", "created-resolved",
-    "burndown", "velocity", "sources", "bugs",
+    "burndown", "velocity", "sources", "requests", "bugs",
 )  # fmt: skip
 
 
@@ -40,13 +40,13 @@ def test_a_viewer_sees_every_chart(client, project, viewer, history):
 
 # Session and user, project and role, statuses, the filter's choices, one per query of
 # reports.queries (cumulative flow, done issues summed up and the latest drawn, created/
-# resolved, aging, sources, bugs), the sprints of the burndown and velocity (with sprints: one
+# resolved, aging, sources, customer requests, bugs), the sprints of the burndown and velocity (with sprints: one
 # more for the burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS), the
 # project switcher and the top bar's unread count; without a filter, the look for daily
 # snapshots (and, when one is missing, the queued fill). With snapshots and today in the
 # period: today's state, resolved moves and the week's creations instead of the flow and
 # created/resolved queries.
-QUERIES = 19
+QUERIES = 20
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
@@ -72,8 +72,10 @@ def test_each_chart_has_a_title_description_and_data_table(client, project, view
     assert '<title id="flow-title">Cumulative flow</title>' in response.text
     assert '<desc id="flow-desc">' in response.text
     assert '<title id="cycle-time-title">Cycle time</title>' in response.text
-    # No sprint in this history: the burndown and velocity say so instead of drawing.
-    assert response.text.count("<summary>Show data</summary>") == len(CHARTS) - 2
+    # No sprint and no customer request in this history: the burndown, the velocity and the
+    # requests chart say so instead of drawing.
+    assert response.text.count("<summary>Show data</summary>") == len(CHARTS) - 3
+    assert "No customer asked for anything in this period." in response.text
     assert "No sprint has started yet." in response.text
 
 
