@@ -247,7 +247,7 @@ def _receive(*, project, channel, title, description, source, requester, request
             company=requester.get("company", ""),
             verified=requester_verified,
         )
-    issue, created = None, False
+    issue = None
     if external_id:
         ticket = (
             ExternalTicket.objects.select_related("issue__project", "issue__duplicate_of")
@@ -256,27 +256,55 @@ def _receive(*, project, channel, title, description, source, requester, request
         )
         if ticket is not None:
             issue = ticket.issue
-    if issue is None:
-        if not title:
-            raise ValidationError({"title": "A title is required."}, code="required")
-        issue = issue_operations.create_requested_issue(
-            project=project, title=title, description=description, source=source
-        )
-        created = True
+    if issue is not None:
+        # A repeat: a new requester adds a request, the same one adds nothing.
+        request = None
+        if person is not None:
+            request = add_request(
+                issue=issue,
+                requester=person,
+                channel=channel,
+                source=source,
+                words=words,
+                external_url=external_url,
+                external_id=external_id,
+            )
+        return Delivery(issue=issue, created=False, request=request)
+    if not title:
+        raise ValidationError({"title": "A title is required."}, code="required")
+    if channel not in Channel.values or channel == Channel.MEMBER:
+        raise ValidationError({"channel": f"Unknown channel {channel!r}."})
+    made: list[Request] = []
+
+    def prepare(new_issue: Issue) -> None:
+        # Rows that refer to the new issue, written before its locks are taken (see
+        # create_requested_issue). The external id first: a concurrent delivery of the same id
+        # waits here, holding no lock, and retries as a repeat once this one commits.
         if external_id:
-            ExternalTicket.objects.create(project=project, external_id=external_id, issue=issue)
-    request = None
-    if person is not None:
-        request = add_request(
-            issue=issue,
-            requester=person,
-            channel=channel,
-            source=source,
-            words=words or (description if created else ""),
-            external_url=external_url,
-            external_id=external_id,
-        )
-    return Delivery(issue=issue, created=created, request=request)
+            ExternalTicket.objects.create(project=project, external_id=external_id, issue=new_issue)
+        if person is not None:
+            # The issue is new: no request of this requester can exist, no savepoint needed.
+            made.append(
+                Request.objects.create(
+                    issue=new_issue,
+                    requester=person,
+                    channel=channel,
+                    source=source,
+                    words=words or description,
+                    external_url=external_url,
+                    external_id=external_id,
+                )
+            )
+
+    issue = issue_operations.create_requested_issue(
+        project=project,
+        title=title,
+        description=description,
+        source=source,
+        requested_by=person.display_name if person is not None else None,
+        prepare=prepare,
+    )
+    return Delivery(issue=issue, created=True, request=made[0] if made else None)
 
 
 # Closing the loop ----------------------------------------------------------------------------

@@ -810,25 +810,112 @@ def add_customer_comment(*, issue: Issue, requester: Any, body: str) -> Comment:
 # make to issues.
 
 
-@transaction.atomic
+# No savepoint of its own inside a caller's transaction (intake's delivery): a refusal rolls
+# back the caller's transaction, which is what every caller does with it.
+@transaction.atomic(savepoint=False)
 def create_requested_issue(
-    *, project: Project, title: str, description: str = "", source: str = Source.INTERNAL
+    *,
+    project: Project,
+    title: str,
+    description: str = "",
+    source: str = Source.INTERNAL,
+    requested_by: str | None = None,
+    prepare: Callable[[Issue], None] | None = None,
 ) -> Issue:
     """An issue that came through a public door (portal, widget, intake API), without a member
-    behind it: it lands in the project's triage status (its default status if it has none)."""
+    behind it: it lands in the project's triage status (its default status if it has none).
+
+    `requested_by`: the display name of the customer whose request comes with it; the issue is
+    then created with a demand of 1 and the "requests" event `count_demand` would log (the
+    caller writes the request itself, in `prepare`). `prepare(issue)` writes the caller's rows
+    that refer to the new issue (intake's external id and request).
+
+    Its locks come last (issue 12: deliveries to one project queue on them, so only what needs
+    them runs under them). Everything is validated, and on PostgreSQL the issue's id is taken
+    from its sequence and its events, notification task and `prepare`'s rows are written before
+    the triage column (for its WIP limit) and then the project's counter are locked (the
+    README's lock order): the locked part is the WIP count, the number, the last rank and the
+    issue's INSERT. Foreign keys are checked at commit, so rows may refer to the issue before it
+    is inserted. On SQLite, which takes one lock for every write, they follow the INSERT.
+    """
     if source not in Source.values:
         raise ValidationError({"source": f"Unknown source {source!r}."}, code="invalid")
     if len(str(title or "")) > 200:
         raise ValidationError({"title": "A title is at most 200 characters."}, code="too_long")
     triage = triage_status(project)
-    return _insert_issue(
+    issue = Issue(
         project=project,
-        actor=None,
-        title=title,
-        description=description,
+        kind=Kind.STORY,
+        title=_clean_title(title),
+        description=description or "",
         status=triage,
+        reporter=None,
         source=source,
+        demand=0 if requested_by is None else 1,
+        number=0,
+        rank=ranking.key_between(None, None),
     )
+    if triage.is_closed:
+        issue.resolved_at = timezone.now()
+    # The project and the status were just read: no query to check that they exist.
+    issue.full_clean(exclude=["number", "rank", "project", "status"], validate_constraints=False)
+    early = connection.vendor == "postgresql"
+    if early:
+        issue.pk = _reserve_id(Issue)
+        _log_requested(issue, requested_by, prepare)
+    issue.status = _lock_status(project, triage)
+    _check_wip_limit(issue.status)
+    issue.number = _take_number(project)
+    _save_with_rank(issue, lambda: ranking.key_between(_last_rank(project), None), insert=True)
+    if not early:
+        _log_requested(issue, requested_by, prepare)
+    return issue
+
+
+def _log_requested(
+    issue: Issue, requested_by: str | None, prepare: Callable[[Issue], None] | None
+) -> None:
+    """A requested issue's "created" (and "requests") events, in one INSERT and one task."""
+    now = timezone.now()
+    events = [IssueEvent(issue=issue, field="created", new_value=issue.title, created_at=now)]
+    if requested_by is not None:
+        events.append(
+            IssueEvent(
+                issue=issue,
+                field="requests",
+                old_value="0",
+                new_value=f"1 (+ {requested_by})",
+                created_at=now,
+            )
+        )
+    _announce(issue, IssueEvent.objects.bulk_create(events))
+    if prepare is not None:
+        prepare(issue)
+
+
+def _reserve_id(model) -> int:
+    """The next id of the model's table, taken from its sequence (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
+            [model._meta.db_table, model._meta.pk.column],
+        )
+        return cursor.fetchone()[0]
+
+
+def _take_number(project: Project) -> int:
+    """The project's next issue number. Its row stays locked until commit (FOR NO KEY UPDATE,
+    as any UPDATE of a non-key column): concurrent creates in the project queue here, and a
+    rollback gives the number back. One statement (RETURNING: PostgreSQL, SQLite ≥ 3.35)."""
+    table = connection.ops.quote_name(Project._meta.db_table)
+    column = connection.ops.quote_name(Project._meta.get_field("next_number").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + 1 WHERE id = %s "  # noqa: S608 (no input)
+            f"RETURNING {column}",
+            [project.pk],
+        )
+        return cursor.fetchone()[0] - 1
 
 
 def triage_status(project: Project) -> Status:
