@@ -43,6 +43,12 @@ class Requester(models.Model):
         """What others may see of them (never the e-mail): the name, else "A customer"."""
         return self.name or "A customer"
 
+    @property
+    def as_actor(self) -> str:
+        """How the activity log and notifications name them when they did something (a portal
+        comment, an issue from a door): "A customer (Ann Lee)", never the e-mail."""
+        return f"A customer ({self.name})" if self.name else "A customer"
+
 
 class Channel(models.TextChoices):
     PORTAL = "portal", "Ideas portal"

@@ -301,7 +301,7 @@ def _receive(*, project, channel, title, description, source, requester, request
         title=title,
         description=description,
         source=source,
-        requested_by=person.display_name if person is not None else None,
+        requester=person,
         prepare=prepare,
     )
     return Delivery(issue=issue, created=True, request=made[0] if made else None)

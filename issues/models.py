@@ -673,6 +673,12 @@ class IssueEvent(models.Model):
     field = models.CharField(max_length=32)
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)
+    # A customer's doing, for events without an actor (a portal comment, an issue that came
+    # through a door): notifications name them ("A customer (Ann Lee) commented"), by their
+    # name only, never their e-mail.
+    requester = models.ForeignKey(
+        "intake.Requester", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Status changes keep the statuses themselves, so flow reports survive renames.
     old_status = models.ForeignKey(
         Status, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

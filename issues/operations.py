@@ -801,7 +801,7 @@ def add_customer_comment(*, issue: Issue, requester: Any, body: str) -> Comment:
     comment = Comment.objects.create(
         issue=current, author=None, requester=requester, body=body, public=True
     )
-    _log(current, None, "comment", new=body)
+    _log(current, None, "comment", new=body, requester=requester)
     return comment
 
 
@@ -819,15 +819,15 @@ def create_requested_issue(
     title: str,
     description: str = "",
     source: str = Source.INTERNAL,
-    requested_by: str | None = None,
+    requester: Any = None,
     prepare: Callable[[Issue], None] | None = None,
 ) -> Issue:
     """An issue that came through a public door (portal, widget, intake API), without a member
     behind it: it lands in the project's triage status (its default status if it has none).
 
-    `requested_by`: the display name of the customer whose request comes with it; the issue is
-    then created with a demand of 1 and the "requests" event `count_demand` would log (the
-    caller writes the request itself, in `prepare`). `prepare(issue)` writes the caller's rows
+    `requester`: the customer (intake's Requester) whose request comes with it; the issue is
+    then created with a demand of 1 and the "requests" event `count_demand` would log, both
+    events naming them (the caller writes the request itself, in `prepare`). `prepare(issue)` writes the caller's rows
     that refer to the new issue (intake's external id and request).
 
     Its locks come last (issue 12: deliveries to one project queue on them, so only what needs
@@ -851,7 +851,7 @@ def create_requested_issue(
         status=triage,
         reporter=None,
         source=source,
-        demand=0 if requested_by is None else 1,
+        demand=0 if requester is None else 1,
         number=0,
         rank=ranking.key_between(None, None),
     )
@@ -862,29 +862,32 @@ def create_requested_issue(
     early = connection.vendor == "postgresql"
     if early:
         issue.pk = _reserve_id(Issue)
-        _log_requested(issue, requested_by, prepare)
+        _log_requested(issue, requester, prepare)
     issue.status = _lock_status(project, triage)
     _check_wip_limit(issue.status)
     issue.number = _take_number(project)
     _save_with_rank(issue, lambda: ranking.key_between(_last_rank(project), None), insert=True)
     if not early:
-        _log_requested(issue, requested_by, prepare)
+        _log_requested(issue, requester, prepare)
     return issue
 
 
-def _log_requested(
-    issue: Issue, requested_by: str | None, prepare: Callable[[Issue], None] | None
-) -> None:
+def _log_requested(issue: Issue, requester: Any, prepare: Callable[[Issue], None] | None) -> None:
     """A requested issue's "created" (and "requests") events, in one INSERT and one task."""
     now = timezone.now()
-    events = [IssueEvent(issue=issue, field="created", new_value=issue.title, created_at=now)]
-    if requested_by is not None:
+    events = [
+        IssueEvent(
+            issue=issue, requester=requester, field="created", new_value=issue.title, created_at=now
+        )
+    ]
+    if requester is not None:
         events.append(
             IssueEvent(
                 issue=issue,
+                requester=requester,
                 field="requests",
                 old_value="0",
-                new_value=f"1 (+ {requested_by})",
+                new_value=f"1 (+ {requester.display_name})",
                 created_at=now,
             )
         )

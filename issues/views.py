@@ -1056,7 +1056,7 @@ def _timeline(project: Project, issue: Issue) -> tuple[list[dict], IssueLinker]:
     comments = list(issue.comments.select_related("author__profile", "requester"))
     events = [
         event
-        for event in issue.events.select_related("actor__profile")
+        for event in issue.events.select_related("actor__profile", "requester")
         # Comments show themselves; only a deletion leaves a trace in the timeline.
         if event.field != "comment" or (event.old_value and not event.new_value)
     ]

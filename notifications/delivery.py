@@ -132,7 +132,7 @@ def send_notification_email(notification_id: int) -> str:
         row.save(update_fields=["email_due_at"])
     pending = list(
         NotificationEvent.objects.filter(notification=row, emailed_at__isnull=True)
-        .select_related("event__actor")
+        .select_related("event__actor", "event__requester")
         .order_by("event__created_at", "event_id")
     )
     if not pending:
@@ -283,7 +283,7 @@ def _send_digest(user, day: datetime.date) -> int:
             .unread()
             .exclude(project__in=muted),
         )
-        .select_related("notification__issue__project", "event__actor")
+        .select_related("notification__issue__project", "event__actor", "event__requester")
         .order_by("-notification__updated_at", "event__created_at", "event_id")
     )
     by_row: dict[int, list] = {}

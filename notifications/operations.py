@@ -153,7 +153,7 @@ def fan_out(event_ids: Sequence[int]) -> int:
     """Watches, inbox rows and e-mails for these events; the number of notifications touched."""
     events = list(
         IssueEvent.objects.filter(pk__in=event_ids)
-        .select_related("issue__project", "issue__reporter", "actor")
+        .select_related("issue__project", "issue__reporter", "actor", "requester")
         .order_by("issue_id", "created_at", "pk")
     )
     touched = 0

@@ -32,6 +32,14 @@ def name_of(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def who_did(event: IssueEvent) -> str:
+    """The event's actor; without one, the customer it names ("A customer (Ann Lee)": a portal
+    comment, an issue from a door), never by their e-mail; else "Someone"."""
+    if event.actor_id is None and event.requester_id is not None:
+        return event.requester.as_actor
+    return name_of(event.actor)
+
+
 def mentions_user(event: IssueEvent, username: str) -> bool:
     """Whether the event's text newly @mentions `username` (a comment or a description)."""
     if event.field not in ("comment", "description") or f"@{username}" not in event.new_value:
@@ -104,21 +112,22 @@ def _last(events: Sequence[IssueEvent], field: str) -> IssueEvent | None:
 
 def summarise(events: Iterable[IssueEvent], key: str, username: str) -> str:
     """One sentence per actor, in the order they first acted, joined by "; "."""
-    by_actor: dict[int | None, list[IssueEvent]] = {}
+    by_actor: dict[tuple[int | None, int | None], list[IssueEvent]] = {}
     for event in events:
-        by_actor.setdefault(event.actor_id, []).append(event)
+        who = (event.actor_id, None if event.actor_id else event.requester_id)
+        by_actor.setdefault(who, []).append(event)
     sentences = []
     for actor_events in by_actor.values():
         phrases = _phrases(actor_events, key, username)
         if phrases:
-            sentences.append(f"{name_of(actor_events[0].actor)} {', '.join(phrases)}")
+            sentences.append(f"{who_did(actor_events[0])} {', '.join(phrases)}")
     return "; ".join(sentences) or f"Activity on {key}"
 
 
 def event_line(event: IssueEvent) -> str:
     """One event, as an e-mail lists it: "Alice moved this from To do to In review"."""
     field, old, new = event.field, event.old_value, event.new_value
-    who = name_of(event.actor)
+    who = who_did(event)
     if field == "created":
         return f"{who} created this issue"
     if field == "status":

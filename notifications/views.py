@@ -58,7 +58,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "events",
-                queryset=IssueEvent.objects.select_related("actor").order_by("created_at", "id"),
+                queryset=IssueEvent.objects.select_related("actor", "requester").order_by(
+                    "created_at", "id"
+                ),
             )
         )
         .order_by("-updated_at", "-id")[(page - 1) * PER_PAGE : page * PER_PAGE + 1]

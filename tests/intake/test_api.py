@@ -60,6 +60,14 @@ def test_a_ticket_becomes_an_issue_in_triage(client, project, secret):
     )
 
 
+def test_the_timeline_names_the_customer_who_asked_never_by_email(client, project, secret, member):
+    post(client, TICKET, secret)
+    client.force_login(member)
+    page = client.get(Issue.objects.get().get_absolute_url()).content.decode()
+    assert "<strong>A customer (Ann Lee)</strong> created this" in page
+    assert "Someone" not in page
+
+
 def test_a_repeated_delivery_answers_200_with_the_same_key(client, project, secret):
     first = post(client, TICKET, secret).json()
     again = post(client, TICKET, secret)

@@ -487,6 +487,43 @@ def test_watchers_hear_of_a_customer_comment(client, portal, published, member, 
     assert Notification.objects.filter(recipient=member, issue=idea).exists()
 
 
+def test_a_customer_comment_is_told_as_the_customers_by_name_never_by_email(
+    client, portal, published, member, run_worker, settings
+):
+    settings.NOTIFICATION_BATCH_SECONDS = 0  # E-mailed at once, not after the batch window.
+    idea = published()
+    run_worker()
+    mail.outbox.clear()
+    customer = Client()
+    requester = sign_in(customer)
+    requester.name = "Ann Customer"
+    requester.save()
+    customer.post(url("comment", idea.number), {"body": "Please hurry"})
+    run_worker()
+    run_worker()  # The e-mail's task, queued by the fan-out.
+    client.force_login(member)
+    inbox = client.get("/inbox/").content.decode()
+    assert f"A customer (Ann Customer) commented on {idea.key}" in inbox
+    [message] = [m for m in mail.outbox if member.email in m.to]
+    assert "A customer (Ann Customer) commented" in message.body
+    for text in (inbox, message.body, message.subject, *(a[0] for a in message.alternatives)):
+        assert "Someone" not in text
+        assert requester.email not in text
+
+
+def test_a_customer_without_a_name_is_told_as_a_customer(client, portal, published, member,
+                                                         run_worker):  # fmt: skip
+    idea = published()
+    run_worker()
+    requester = operations.requester_for(email="ann@acme.example", verified=True)
+    issue_operations.add_customer_comment(issue=idea, requester=requester, body="Yes")
+    run_worker()
+    client.force_login(member)
+    inbox = client.get("/inbox/").content.decode()
+    assert f"A customer commented on {idea.key}" in inbox
+    assert requester.email not in inbox
+
+
 def test_the_shipped_note_is_the_teams_not_a_customers(client, portal, published, member,
                                                         status, run_worker):  # fmt: skip
     idea = published()
