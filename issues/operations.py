@@ -855,8 +855,7 @@ def create_requested_issue(
         number=0,
         rank=ranking.key_between(None, None),
     )
-    if triage.is_closed:
-        issue.resolved_at = timezone.now()
+    _follow(issue, None, triage, issue.created_at)
     # The project and the status were just read: no query to check that they exist.
     issue.full_clean(exclude=["number", "rank", "project", "status"], validate_constraints=False)
     early = connection.vendor == "postgresql"

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intake', '0002_portal'),
-        ('issues', '0011_reach_help_text'),
+        ('issues', '0012_flow_times'),
     ]
 
     operations = [
