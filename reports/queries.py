@@ -530,6 +530,17 @@ def _state_before(moment: str, categories: list[str]) -> str:
     ), 0) AS closed"""  # noqa: S608
 
 
+def _estimate_at(moment: str, issue: str = "m") -> str:
+    """The estimate issue `issue` had just before `moment`: the old value of its first
+    estimate change at or after it ('' was no estimate), or, if it has not changed since, its
+    estimate now."""
+    first_change = f"""(SELECT e.old_value FROM {EVENTS} e
+        WHERE e.issue_id = {issue}.id AND e.field = 'estimate' AND e.created_at >= {moment}
+        ORDER BY e.created_at, e.id LIMIT 1)"""  # noqa: S608
+    return f"""CASE WHEN {first_change} IS NULL THEN {issue}.estimate
+        WHEN {first_change} = '' THEN NULL ELSE CAST({first_change} AS INTEGER) END"""
+
+
 # Issues ever in the sprint `%(sprint)s`: in it now, or moved into or out of it.
 MEMBERS = f"""SELECT i.id, i.estimate, i.created_at, i.sprint_id, i.status_id FROM {ISSUES} i
     WHERE i.id IN (
@@ -549,7 +560,8 @@ class BurndownDay:
 def burndown(sprint_id: int, moments: list[datetime.datetime]) -> list[BurndownDay]:
     """Points remaining in a sprint just before each of `moments` (its start, then the end of
     each day), and points added to it between one moment and the next (issues that joined it
-    after it started). Estimates are the issues' current ones."""
+    after it started). Each issue counts with the estimate it had at that moment (its
+    estimate changes are undone like its moves)."""
     if not moments:
         return []
     values = " UNION ALL ".join(f"SELECT %(t{n})s AS t" for n in range(len(moments)))
@@ -557,11 +569,12 @@ def burndown(sprint_id: int, moments: list[datetime.datetime]) -> list[BurndownD
 WITH moments AS ({values}),
 members AS ({MEMBERS}),
 states AS (
-    SELECT d.t, m.estimate, {_state_before("d.t", StatusCategory.closed())}
+    SELECT d.t, {_estimate_at("d.t")} AS estimate, {_state_before("d.t", StatusCategory.closed())}
     FROM members m CROSS JOIN moments d WHERE m.created_at < d.t
 ),
 joins AS (
-    SELECT e.created_at AS at, i.estimate FROM {EVENTS} e JOIN {ISSUES} i ON i.id = e.issue_id
+    SELECT e.created_at AS at, {_estimate_at("e.created_at", "i")} AS estimate
+    FROM {EVENTS} e JOIN {ISSUES} i ON i.id = e.issue_id
     WHERE e.field = 'sprint' AND e.new_sprint_id = %(sprint)s AND e.created_at >= %(t0)s
 )
 SELECT d.t,
@@ -596,10 +609,12 @@ def sprint_points(
 WITH members AS ({MEMBERS})
 SELECT
     (SELECT COALESCE(SUM(s.estimate), 0) FROM (
-        SELECT m.estimate, {_state_before("%(started)s", StatusCategory.closed())}
+        SELECT {_estimate_at("%(started)s")} AS estimate,
+               {_state_before("%(started)s", StatusCategory.closed())}
         FROM members m WHERE m.created_at < %(started)s) s WHERE s.in_sprint = 1),
     (SELECT COALESCE(SUM(s.estimate), 0) FROM (
-        SELECT m.estimate, {_state_before("%(completed)s", [StatusCategory.DONE])}
+        SELECT {_estimate_at("%(completed)s")} AS estimate,
+               {_state_before("%(completed)s", [StatusCategory.DONE])}
         FROM members m WHERE m.created_at < %(completed)s) s
      WHERE s.in_sprint = 1 AND s.closed = 1)
 """  # noqa: S608

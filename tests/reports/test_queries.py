@@ -199,6 +199,31 @@ def test_burndown_counts_points_left_at_the_start_and_each_day_end(project, memb
     assert [d.added for d in days] == [0, 0, 8, 0, 0, 0]
 
 
+def test_burndown_and_velocity_count_each_day_with_that_days_estimates(project, member):
+    """Q (5 points) is re-estimated to 2 on Jan 7 at 12:00 and P (3, done) to 13 on Jan 8:
+    the days before keep the old estimates, the days after take the new ones, and P's change
+    after it was done changes nothing left to do."""
+    sprint = make_sprint(project, member)
+
+    def estimate(name, points, moment):
+        from issues import operations as ops
+        from issues.models import Issue, IssueEvent
+
+        issue = Issue.objects.get(project=project, title=name)
+        last = IssueEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        ops.update_issue(issue=issue, actor=member, changes={"estimate": points})
+        IssueEvent.objects.filter(id__gt=last).update(created_at=moment)
+
+    estimate("Q", 2, at(1, 7, 12))
+    estimate("P", 13, at(1, 8, 9))
+    ends = [at(1, day + 1) for day in range(5, 9)]
+    closing = sprint.completed_at - datetime.timedelta(minutes=1)
+    days = queries.burndown(sprint.pk, [at(1, 5, 9), *ends, closing])
+    assert [d.remaining for d in days] == [10, 10, 15, 10, 8, 8]
+    points = queries.sprint_points(sprint.pk, sprint.started_at, sprint.completed_at)
+    assert (points.committed, points.done) == (10, 15)  # done: P 13 and Q 2 at completion
+
+
 def test_velocity_is_committed_at_the_start_and_done_at_the_completion(project, member):
     sprint = make_sprint(project, member)
     points = queries.sprint_points(sprint.pk, sprint.started_at, sprint.completed_at)
