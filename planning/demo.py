@@ -123,3 +123,81 @@ def _backdate(sprints: list[Sprint], released) -> None:
     release_time = at(released.release_date, 11)
     type(released).objects.filter(pk=released.pk).update(released_at=release_time)
     PlanningEvent.objects.filter(release=released).update(created_at=release_time)
+
+
+def align_history(project: Project) -> None:
+    """Put each started sprint's work inside its window, after seed_demo's backdate spread every
+    issue's history at random over the past weeks: an issue is planned into its sprint the day
+    before it starts (one per sprint joins two days in, as scope added), and what it went
+    through afterwards (moves, comments, edits) happens during the sprint, the done ones
+    finishing one after another, so the burndown, the velocity and the cumulative flow of the
+    demo tell the story of its sprints. Events keep their order within each issue."""
+    from issues import flow
+    from issues.models import Comment, IssueEvent
+    from reports import snapshots
+
+    rng = random.Random(SEED)
+    now = timezone.now()
+    events_changed, comments_changed, issues_changed = [], [], []
+    for sprint in Sprint.objects.filter(project=project, started_at__isnull=False).order_by(
+        "started_at"
+    ):
+        start = sprint.started_at
+        end = sprint.completed_at or now - datetime.timedelta(hours=1)
+        planned_ids = list(
+            IssueEvent.objects.filter(field="sprint", new_sprint=sprint)
+            .order_by("id")
+            .values_list("issue_id", flat=True)
+        )
+        members = Issue.objects.filter(pk__in=planned_ids).select_related("status")
+        members = sorted(members, key=lambda issue: planned_ids.index(issue.pk))
+        done_members = [m for m in members if m.status.category == StatusCategory.DONE]
+        for index, issue in enumerate(members):
+            late = index == len(members) - 1 and len(members) > 2
+            planned_at = start + (
+                datetime.timedelta(days=2) if late else -datetime.timedelta(days=1)
+            )
+            if issue in done_members:  # done one after another across the sprint
+                rank = done_members.index(issue) + 1
+                finish = start + (end - start) * (0.15 + 0.75 * rank / (len(done_members) + 1))
+                finish = max(finish, planned_at + datetime.timedelta(hours=6))
+            else:
+                finish = end - datetime.timedelta(hours=2)
+            events = list(issue.events.order_by("created_at", "id"))
+            comments = iter(Comment.objects.filter(issue=issue).order_by("id"))
+            before = [e for e in events if e.field in ("value", "release")]
+            planning = [e for e in events if e.field == "sprint" and e.new_sprint_id == sprint.pk]
+            leaving = [e for e in events if e.field == "sprint" and e.old_sprint_id == sprint.pk]
+            work = [e for e in events if e not in before + planning + leaving]
+            created = min(issue.created_at, start - datetime.timedelta(days=3))
+            for n, event in enumerate(before):
+                event.created_at = planned_at - datetime.timedelta(hours=2 + n)
+            for event in planning:
+                event.created_at = planned_at
+            times = sorted(rng.uniform(0.05, 1.0) for _ in work)
+            window = finish - planned_at - datetime.timedelta(hours=1)
+            for event, fraction in zip(work, times, strict=True):
+                event.created_at = planned_at + datetime.timedelta(hours=1) + window * fraction
+            for event in leaving:
+                event.created_at = sprint.completed_at - datetime.timedelta(minutes=1)
+            for event in events:
+                if event.field == "comment":
+                    comment = next(comments, None)
+                    if comment is not None:
+                        comment.created_at = event.created_at
+                        comments_changed.append(comment)
+            events_changed += events
+            issue.created_at = created
+            issue.updated_at = max([created, *(e.created_at for e in events)])
+            last_status = [e for e in work if e.field == "status"]
+            issue.resolved_at = (
+                last_status[-1].created_at if issue.status.is_closed and last_status else None
+            )
+            issues_changed.append(issue)
+    IssueEvent.objects.bulk_update(events_changed, ["created_at"], batch_size=500)
+    Comment.objects.bulk_update(comments_changed, ["created_at"], batch_size=500)
+    Issue.objects.bulk_update(
+        issues_changed, ["created_at", "updated_at", "resolved_at"], batch_size=500
+    )
+    flow.rebuild(project.pk)
+    snapshots.forget(project.pk)

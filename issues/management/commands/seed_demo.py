@@ -38,7 +38,7 @@ from issues.models import (
 )
 from notifications.models import Notification, NotificationEvent
 from notifications.operations import fan_out
-from planning.demo import seed_planning
+from planning.demo import align_history, seed_planning
 from reports import snapshots as flow_snapshots
 
 PASSWORD = "demo"
@@ -890,6 +890,7 @@ def seed_web(users: dict) -> bool:
 
     seed_intake(users)
     backdate(project)
+    align_history(project)  # each sprint's work inside its window
     seed_notifications(project, began)
     return True
 
