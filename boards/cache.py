@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -108,6 +108,7 @@ class Content:
     nav_projects: list[Project]
     transitions: dict[int, frozenset[int]]  # issues.workflow.allowed_moves, from the same rows
     active_sprint: Sprint | None = None  # planning's, named in the toolbar
+    sprints: list[Sprint] = field(default_factory=list)  # the open ones: the sprint filter
 
 
 def content(project: Project, user) -> Content:
@@ -143,8 +144,8 @@ def content(project: Project, user) -> Content:
         SELECT 'm', '', m.user_id, m.role, u.username, u.first_name, u.last_name, NULL, NULL
           FROM {membership} m JOIN {users} u ON u.id = m.user_id WHERE m.project_id = %s
         UNION ALL
-        SELECT 'r', '', id, name, CAST(start AS TEXT), CAST({end} AS TEXT), NULL, NULL, NULL
-          FROM {sprint} WHERE project_id = %s AND state = 'active'
+        SELECT 'r', '', id, name, CAST(start AS TEXT), CAST({end} AS TEXT), state, NULL, NULL
+          FROM {sprint} WHERE project_id = %s AND state IN ('active', 'planned')
         UNION ALL
         SELECT 't', '', from_status_id, CAST(to_status_id AS TEXT), NULL, NULL, NULL, NULL, NULL
           FROM {transition} WHERE project_id = %s
@@ -163,25 +164,28 @@ def content(project: Project, user) -> Content:
     nav_projects = [
         Project(pk=pk, key=key, name=name) for kind, _, pk, key, name, *_ in rows if kind == "p"
     ]
-    active = [
+    sprints = [
         Sprint(
             pk=pk,
             project_id=project.pk,
             name=name,
-            start=datetime.date.fromisoformat(start[:10]),
-            end=datetime.date.fromisoformat(end[:10]),
-            state=SprintState.ACTIVE,
+            start=datetime.date.fromisoformat(start[:10]) if start else None,
+            end=datetime.date.fromisoformat(end[:10]) if end else None,
+            state=state,
         )
-        for kind, _, pk, name, start, end, *_ in rows
+        for kind, _, pk, name, start, end, state, *_ in rows
         if kind == "r"
     ]
+    active = [each for each in sprints if each.state == SprintState.ACTIVE]
     targets: dict[int, set[int]] = {}
     for kind, _, from_id, to_id, *_ in rows:
         if kind == "t":
             targets.setdefault(from_id, set()).add(int(to_id))
     transitions = {from_id: frozenset(to_ids) for from_id, to_ids in targets.items()}
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return Content(digest, labels, nav_projects, transitions, active[0] if active else None)
+    return Content(
+        digest, labels, nav_projects, transitions, active[0] if active else None, sprints
+    )
 
 
 def get(request: HttpRequest, key: str) -> tuple[str, int, str] | None:

@@ -30,7 +30,7 @@ from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 from issues.workflow import allowed_moves, as_data, refusal_note, split_targets
 from notifications.inbox import with_unread_count
-from planning.models import Sprint, SprintState
+from planning.models import SprintState
 from tracker.inputs import whole_number
 
 from . import cache as board_cache
@@ -94,9 +94,17 @@ def login_required_htmx(view: Callable) -> Callable:
 def board(request: HttpRequest, key: str) -> HttpResponse:
     """The board page; for HTMX (filters, the live poll) only the board itself.
 
-    The poll sends the version it shows: when nothing changed it gets an empty 204.
+    The poll sends the version it shows: when nothing changed it gets an empty 204. While a
+    sprint is active, the board opens on it: its bare address (no query string) redirects to
+    `?sprint=active`; the sprint filter's "All issues" (`?sprint=`) shows every issue.
     """
     project = project_for(request, key)
+    if (
+        not request.htmx
+        and not request.GET
+        and project.sprints.filter(state=SprintState.ACTIVE).exists()
+    ):
+        return redirect(f"{request.path}?sprint=active")
     known = request.headers.get(VERSION_HEADER)
     if request.htmx and known and known == fingerprint(project):
         return with_unread_count(request, HttpResponse(status=204))
@@ -124,11 +132,18 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
         context["nav_projects"] = data.nav_projects
         context["csrf_token"] = board_cache.csrf_placeholder()
     if whole_page:
-        context["active_sprint"] = (
-            data.active_sprint
+        sprints = (
+            data.sprints
             if data
-            else Sprint.objects.filter(project=project, state=SprintState.ACTIVE).first()
+            else list(project.sprints.filter(state__in=[SprintState.ACTIVE, SprintState.PLANNED]))
         )
+        context["sprints"] = sorted(
+            sprints, key=lambda each: (each.state != SprintState.ACTIVE, each.pk)
+        )
+        context["active_sprint"] = next(
+            (each for each in sprints if each.state == SprintState.ACTIVE), None
+        )
+        context["sprint_choice"] = request.GET.get("sprint", "")
     template = "boards/board.html" if whole_page else "boards/board.html#board"
     html = render_to_string(template, context, request=request)
     if key:
