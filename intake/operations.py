@@ -175,7 +175,9 @@ def add_request(
         if changed:
             request.save(update_fields=changed)
         return request
-    issue_operations.count_demand(issue=issue, actor=actor, note=f"(+ {requester.display_name})")
+    issue_operations.count_demand(
+        issue=issue, actor=actor, note=f"(+ {requester.display_name})", requester=requester
+    )
     return request
 
 
@@ -184,10 +186,11 @@ def remove_request(*, request: Request, actor: AbstractBaseUser | None) -> None:
     """Take a request back (a vote withdrawn, or a member removing a mistaken one)."""
     if actor is not None:
         issue_operations.require_role(actor, request.issue.project, Role.MEMBER)
-    issue = request.issue
-    who = request.requester.display_name
+    issue, requester = request.issue, request.requester
     request.delete()
-    issue_operations.count_demand(issue=issue, actor=actor, note=f"(− {who})")
+    issue_operations.count_demand(
+        issue=issue, actor=actor, note=f"(− {requester.display_name})", requester=requester
+    )
 
 
 def receive(

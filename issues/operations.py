@@ -927,9 +927,12 @@ def triage_status(project: Project) -> Status:
 
 
 @transaction.atomic
-def count_demand(*, issue: Issue, actor: AbstractBaseUser | None, note: str = "") -> Issue:
+def count_demand(
+    *, issue: Issue, actor: AbstractBaseUser | None, note: str = "", requester: Any = None
+) -> Issue:
     """Store the issue's number of requests (after intake added or moved some), logged as a
-    "requests" event with `note` (who asked). Not a version bump: an open edit form stays
+    "requests" event with `note` (who asked), naming `requester` when no member acted (a
+    customer's vote: "A customer (Ann Lee)", not "Someone"). Not a version bump: an open edit form stays
     valid; `updated_at` moves so that open boards and lists show the new count."""
     current = _lock(issue)
     demand = current.requests.count()
@@ -939,7 +942,14 @@ def count_demand(*, issue: Issue, actor: AbstractBaseUser | None, note: str = ""
     current.demand = demand
     current.updated_at = timezone.now()
     current.save(update_fields=["demand", "updated_at"])
-    _log(current, actor, "requests", old=str(old), new=f"{demand}{' ' + note if note else ''}")
+    _log(
+        current,
+        actor,
+        "requests",
+        old=str(old),
+        new=f"{demand}{' ' + note if note else ''}",
+        requester=requester if actor is None else None,
+    )
     return current
 
 

@@ -230,6 +230,24 @@ def test_a_vote_counts_once_and_can_be_taken_back(client, portal, published):
     assert Request.objects.get().channel == Channel.PORTAL
 
 
+def test_a_vote_and_its_withdrawal_are_logged_as_the_customers(client, portal, published, member):
+    idea = published()
+    requester = sign_in(client)
+    requester.name = "Ann Customer"
+    requester.save()
+    client.post(url("vote", idea.number))
+    client.post(url("vote", idea.number))
+    events = idea.events.filter(field="requests").order_by("pk")
+    assert [(e.actor, e.requester, e.new_value) for e in events] == [
+        (None, requester, "1 (+ Ann Customer)"),
+        (None, requester, "0 (− Ann Customer)"),
+    ]
+    client.force_login(member)
+    page = client.get(idea.get_absolute_url()).content.decode()
+    assert "<strong>A customer (Ann Customer)</strong>" in page
+    assert requester.email not in page.split('id="timeline"')[1].split("</ol>")[0]
+
+
 def test_voting_is_rate_limited_per_requester(client, portal, published, settings):
     settings.INTAKE_RATE_LIMITS = {"portal-requester": (1, 60)}
     idea = published()
