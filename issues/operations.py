@@ -827,8 +827,8 @@ def create_requested_issue(
 
     `requester`: the customer (intake's Requester) whose request comes with it; the issue is
     then created with a demand of 1 and the "requests" event `count_demand` would log, both
-    events naming them (the caller writes the request itself, in `prepare`). `prepare(issue)` writes the caller's rows
-    that refer to the new issue (intake's external id and request).
+    events naming them (the caller writes the request itself, in `prepare`). `prepare(issue)`
+    writes the caller's rows that refer to the new issue (intake's external id and request).
 
     Its locks come last (issue 12: deliveries to one project queue on them, so only what needs
     them runs under them). Everything is validated, and on PostgreSQL the issue's id is taken
