@@ -3,7 +3,7 @@
 
 Starts its own development server on a free port with a throwaway SQLite database (migrate +
 seed_demo), logs in as demo/demo and saves login.png, projects.png, board.png and reports.png
-(reports-dark.png with --color-scheme dark) (1440x900), and board-phone.png (390x844) in
+(1440x900), and board-phone.png (390x844) (each *-dark.png with --color-scheme dark) in
 docs/screenshots/. Usage: `make screenshot` or `python scripts/screenshot.py [--out DIR]
 [--color-scheme dark]`.
 """
@@ -76,7 +76,8 @@ def take_screenshots(base_url: str, out: Path, color_scheme: str) -> list[Path]:
         def shoot(name: str) -> None:
             page.wait_for_load_state("networkidle")
             page.evaluate("document.fonts.ready")
-            path = out / f"{name}.png"
+            suffix = "" if color_scheme == "light" else f"-{color_scheme}"
+            path = out / f"{name}{suffix}.png"
             page.screenshot(path=path)
             saved.append(path)
 
@@ -97,7 +98,7 @@ def take_screenshots(base_url: str, out: Path, color_scheme: str) -> list[Path]:
         response = page.goto("/projects/WEB/reports/")
         if response is None or response.status != 200:
             raise SystemExit("The WEB reports page did not load.")
-        shoot("reports" if color_scheme == "light" else f"reports-{color_scheme}")
+        shoot("reports")
         context.close()
         # The same board on a phone (390 x 844), logged in through the same cookies.
         phone = browser.new_context(
