@@ -33,7 +33,7 @@ from django.middleware.csrf import get_token
 
 from issues.models import Issue, Label, Membership, Project, Status, Transition
 from notifications.inbox import unread_count
-from planning.models import Sprint, SprintState
+from planning.models import Release, ReleaseState, Sprint, SprintState
 
 # Bump when what the board renders changes shape in a way the key does not see (a shared
 # cache that outlives a deploy).
@@ -109,6 +109,7 @@ class Content:
     transitions: dict[int, frozenset[int]]  # issues.workflow.allowed_moves, from the same rows
     active_sprint: Sprint | None = None  # planning's, named in the toolbar
     sprints: list[Sprint] = field(default_factory=list)  # the open ones: the sprint filter
+    releases: list[Release] = field(default_factory=list)  # unreleased: the card menu offers them
 
 
 def content(project: Project, user) -> Content:
@@ -120,6 +121,7 @@ def content(project: Project, user) -> Content:
     transition = Transition._meta.db_table
     users = get_user_model()._meta.db_table
     sprint, end = Sprint._meta.db_table, connection.ops.quote_name("end")
+    release = Release._meta.db_table
     # The switcher lists projects that are not archived (ProjectQuerySet.active).
     if user.is_superuser:
         visible, visible_params = "WHERE archived_at IS NULL", []
@@ -147,6 +149,9 @@ def content(project: Project, user) -> Content:
         SELECT 'r', '', id, name, CAST(start AS TEXT), CAST({end} AS TEXT), state, NULL, NULL
           FROM {sprint} WHERE project_id = %s AND state IN ('active', 'planned')
         UNION ALL
+        SELECT 'v', '', id, name, NULL, NULL, NULL, NULL, NULL
+          FROM {release} WHERE project_id = %s AND state = 'unreleased'
+        UNION ALL
         SELECT 't', '', from_status_id, CAST(to_status_id AS TEXT), NULL, NULL, NULL, NULL, NULL
           FROM {transition} WHERE project_id = %s
         UNION ALL
@@ -154,7 +159,7 @@ def content(project: Project, user) -> Content:
         ORDER BY 1, 2, 3
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk] * 6 + visible_params)
+        cursor.execute(sql, [project.pk] * 7 + visible_params)
         rows = cursor.fetchall()
     labels = [
         Label(pk=pk, project_id=project.pk, name=name, color=color, description=description)
@@ -177,6 +182,11 @@ def content(project: Project, user) -> Content:
         if kind == "r"
     ]
     active = [each for each in sprints if each.state == SprintState.ACTIVE]
+    releases = [
+        Release(pk=pk, project_id=project.pk, name=name, state=ReleaseState.UNRELEASED)
+        for kind, _, pk, name, *_ in rows
+        if kind == "v"
+    ]
     targets: dict[int, set[int]] = {}
     for kind, _, from_id, to_id, *_ in rows:
         if kind == "t":
@@ -184,7 +194,7 @@ def content(project: Project, user) -> Content:
     transitions = {from_id: frozenset(to_ids) for from_id, to_ids in targets.items()}
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
     return Content(
-        digest, labels, nav_projects, transitions, active[0] if active else None, sprints
+        digest, labels, nav_projects, transitions, active[0] if active else None, sprints, releases
     )
 
 

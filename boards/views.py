@@ -7,6 +7,7 @@ answers 4xx with the reason (in the X-Error-Message header for HTMX, as a notice
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import quote, urlsplit
@@ -30,7 +31,7 @@ from issues.filters import IssueFilter, error_message, filter_menu
 from issues.models import Issue, Kind, Label, Priority, Project, Source, Status
 from issues.workflow import allowed_moves, as_data, refusal_note, split_targets
 from notifications.inbox import with_unread_count
-from planning.models import SprintState
+from planning.models import Release, ReleaseState, SprintState
 from tracker.inputs import whole_number
 
 from . import cache as board_cache
@@ -144,6 +145,11 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
             (each for each in sprints if each.state == SprintState.ACTIVE), None
         )
         context["sprint_choice"] = request.GET.get("sprint", "")
+        context["releases"] = (
+            data.releases
+            if data
+            else list(project.releases.filter(state=ReleaseState.UNRELEASED).order_by("pk"))
+        )
     template = "boards/board.html" if whole_page else "boards/board.html#board"
     html = render_to_string(template, context, request=request)
     if key:
@@ -231,10 +237,48 @@ def move_form(request: HttpRequest, key: str, number: int) -> HttpResponse:
         "above": above.first(),
         "below": below.first(),
         "move_action": _move_action(project, request.GET),
+        "release_action": _release_action(project, request.GET),
+        "releases": list(project.releases.filter(state=ReleaseState.UNRELEASED).order_by("pk")),
+        "current_release_id": issue.release_id,
         "board_path": _board_path(project, request.GET),
         "nav_section": "board",
     }
     return render(request, "boards/move.html", context)
+
+
+@require_POST
+@login_required_htmx
+def release(request: HttpRequest, key: str) -> HttpResponse:
+    """Put a card in a release (`release`: an unreleased version's id; empty for none), from
+    the card's menu or its move page: the issue's fix version, through update_issue. HTMX gets
+    204 and a notice; a form post goes back to the board with a message."""
+    project = project_for(request, key)
+    params = request.GET
+    try:
+        if not project.can_edit:
+            raise Refused(f"You need the member role in {project.key} to plan cards.", 403)
+        number = _whole_number(request.POST.get("issue"), "issue", maximum=2**31)
+        issue = Issue.objects.filter(project=project, number=number).first()
+        if issue is None:
+            raise Refused(f"{project.key}-{number} does not exist.", 404)
+        issue.project = project
+        chosen = request.POST.get("release") or ""
+        target = None
+        if chosen:
+            pk = _whole_number(chosen, "release", maximum=2**62)
+            target = Release.objects.filter(project=project, pk=pk).first()
+            if target is None:
+                raise Refused("Choose a release of this project.", 400)
+        _run(operations.update_issue, issue=issue, actor=request.user, changes={"release": target})
+    except Refused as refusal:
+        return _refuse(request, project, params, refusal)
+    note = f"{issue.key} ships with {target.name}." if target else f"{issue.key} is in no release."
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps({"trackerNotice": note})
+        return response
+    messages.success(request, note)
+    return redirect(_board_path(project, params))
 
 
 @require_POST
@@ -500,6 +544,7 @@ def _render_context(
         "board_path": board_path,
         "move_url": reverse("boards:move", args=[project.key]),
         "move_action": _move_action(project, params),
+        "release_action": _release_action(project, params),
         "add_action": _with_query(reverse("boards:add", args=[project.key]), query),
         "column_url": reverse("boards:column", args=[project.key]),
         # Without JavaScript, "Show more" opens the column in the issue list.
@@ -557,6 +602,12 @@ def _board_path(project: Project, params: QueryDict) -> str:
 def _move_action(project: Project, params: QueryDict) -> str:
     """Where the "Move to…" forms post: the move URL carrying the board's filters."""
     path = reverse("boards:move", args=[project.key])
+    return _with_query(path, urlsplit(_board_path(project, params)).query)
+
+
+def _release_action(project: Project, params: QueryDict) -> str:
+    """Where the card menus' release choices post, carrying the board's filters."""
+    path = reverse("boards:release", args=[project.key])
     return _with_query(path, urlsplit(_board_path(project, params)).query)
 
 

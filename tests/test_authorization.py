@@ -23,6 +23,7 @@ ROWS = {
     "boards:board": [("get", VIEWER)],
     "boards:column": [("get", VIEWER)],
     "boards:move": [("post", MEMBER)],
+    "boards:release": [("post", MEMBER)],
     "boards:add": [("post", MEMBER)],
     "boards:move_form": [("get", MEMBER)],
     "issues:list": [("get", VIEWER)],

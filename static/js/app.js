@@ -54,6 +54,11 @@
     window.trackerNotify("Cannot reach the tracker. Check your connection and try again.", "error");
   });
 
+  // A server's word after a change that swaps nothing (HX-Trigger: {"trackerNotice": "…"}).
+  document.addEventListener("trackerNotice", function (event) {
+    window.trackerNotify(String(event.detail.value || ""), "success");
+  });
+
   window.trackerNotify = function (text, level) {
     var box = document.getElementById("notices");
     if (!box) return;

@@ -144,7 +144,7 @@
     var card = button.closest(".card");
     var from = card.closest(".card-list").dataset.status;
     var form = menu.querySelector("form");
-    form.elements.issue.value = numberOf(card);
+    menu.querySelectorAll("input[name=issue]").forEach(function (input) { input.value = numberOf(card); });
     menu.querySelector(".menu-heading").textContent = "Move " + card.querySelector(".card-key").textContent + " to";
     var refused = [], fromName = "";
     form.querySelectorAll("button[name=status]").forEach(function (choice) {
@@ -218,6 +218,11 @@
     }, true);
     window.addEventListener("resize", function () { closeMenu(false); });
   }
+
+  // The menu's release choices post by themselves (hx-post); the menu closes as they go.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (menu && event.detail.elt.classList && event.detail.elt.classList.contains("card-release-form")) closeMenu(true);
+  });
 
   // The menu's form, from the keyboard or the mouse: the same request as a drag.
   document.addEventListener("submit", function (event) {

@@ -216,3 +216,25 @@ def test_the_board_does_not_refresh_under_a_drag(
     page.mouse.move(start["x"] + 4, start["y"] + 4, steps=8)
     page.mouse.up()
     expect(page.locator(f"#card-{cards['cart'].number}")).to_contain_text("Changed")
+
+
+def test_put_a_card_in_a_release_from_its_menu(page, login, project, member, cards, axe):
+    from tests.factories import ReleaseFactory
+
+    upcoming = ReleaseFactory(project=project, name="2.4.0")
+    login(member)
+    page.goto(BOARD)
+    card = page.locator(f"#card-{cards['cart'].number}")
+    card.locator(".card-menu-button").click()
+    menu = page.locator("#move-menu")
+    expect(menu.get_by_text("Ships with")).to_be_visible()
+    axe(page)
+    with page.expect_response(re.compile(r"/board/release/")) as answer:
+        menu.get_by_role("button", name="2.4.0").click()
+    assert answer.value.status == 204
+    expect(menu).to_be_hidden()
+    expect(page.locator("#notices")).to_contain_text(
+        f"WEB-{cards['cart'].number} ships with 2.4.0."
+    )
+    assert Issue.objects.get(pk=cards["cart"].pk).release == upcoming
+    assert page.js_errors == []

@@ -76,3 +76,59 @@ def test_the_board_opens_on_the_active_sprint_and_offers_every_issue(client, pro
     assert '<option value="">All issues</option>' in everything
     htmx = client.get(BOARD, headers={"HX-Request": "true"})
     assert htmx.status_code == 200  # the poll and the filters never redirect
+
+
+def test_a_card_menu_puts_the_card_in_a_release(client, project, member, viewer):
+    """The board's card menu and the move page offer the unreleased versions; choosing one sets
+    the issue's release through update_issue (an event), and No release clears it."""
+    from planning.models import Release, ReleaseState
+
+    from ..factories import ReleaseFactory
+
+    upcoming = ReleaseFactory(project=project, name="2.4.0")
+    shipped = ReleaseFactory(project=project, name="2.3.0")
+    Release.objects.filter(pk=shipped.pk).update(
+        state=ReleaseState.RELEASED, release_date=datetime.date.today()
+    )
+    issue = IssueFactory(project=project, actor=member, title="Ship me")
+    client.force_login(member)
+    url = reverse("boards:release", args=["WEB"])
+
+    board = client.get(BOARD, {"sprint": ""}).content.decode()
+    assert f'name="release" value="{upcoming.pk}">2.4.0</button>' in board
+    assert ">2.3.0</button>" not in board
+    move_page = client.get(reverse("boards:move_form", args=["WEB", issue.number])).content
+    assert b"Ships with" in move_page and b"2.4.0" in move_page
+
+    answer = client.post(
+        url, {"issue": issue.number, "release": upcoming.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert answer.status_code == 204
+    assert "ships with 2.4.0" in answer["HX-Trigger"]
+    issue.refresh_from_db()
+    assert issue.release == upcoming
+    assert issue.events.filter(field="release", new_value="2.4.0").exists()
+
+    back = client.post(url, {"issue": issue.number, "release": ""})
+    assert back.status_code == 302
+    issue.refresh_from_db()
+    assert issue.release is None
+
+
+def test_a_card_menu_release_refuses_bad_input_and_viewers(client, project, member, viewer):
+    from ..factories import ReleaseFactory
+
+    issue = IssueFactory(project=project, actor=member)
+    foreign = ReleaseFactory(name="9.9.9")  # another project's
+    url = reverse("boards:release", args=["WEB"])
+    client.force_login(member)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    assert (
+        client.post(url, {"issue": issue.number, "release": foreign.pk}, **htmx).status_code == 400
+    )
+    assert client.post(url, {"issue": issue.number, "release": "x"}, **htmx).status_code == 400
+    assert client.post(url, {"issue": 999999, "release": ""}, **htmx).status_code == 404
+    issue.refresh_from_db()
+    assert issue.release is None
+    client.force_login(viewer)
+    assert client.post(url, {"issue": issue.number, "release": ""}, **htmx).status_code == 403
