@@ -246,14 +246,9 @@ def issue_bulk(request: HttpRequest, key: str) -> HttpResponse:
     }
     done = [issue for issue in issues if issue.key in changed and issue.key not in refused]
     summary["undo"] = _remember_bulk(request, project, done, before)
-    if request.htmx:
-        context = _list_context(request, project, filters, bulk_summary=summary)
-        return render(request, "issues/issue_list.html#results", context)
-    noun = "issue" if summary["changed"] == 1 else "issues"
-    messages.success(request, f"Changed {summary['changed']} {noun}.")
-    for issue_key, reason in summary["refused"]:
-        messages.error(request, f"{issue_key} not changed: {reason}")
-    return HttpResponseRedirect(_list_url(project, filters))
+    return _bulk_answer(
+        request, project, filters, summary, summary["changed"], "Changed {}.", "not changed"
+    )
 
 
 # Undo of the last bulk change: kept in the session of the person who made it (so nobody else
@@ -320,13 +315,34 @@ def bulk_undo(request: HttpRequest, key: str) -> HttpResponse:
         "undone": len(result.changed),
         "refused": sorted(result.refused.items(), key=lambda item: _key_number(item[0])),
     }
+    return _bulk_answer(
+        request,
+        project,
+        filters,
+        summary,
+        summary["undone"],
+        "Undid the bulk change on {}.",
+        "not put back",
+    )
+
+
+def _bulk_answer(
+    request: HttpRequest,
+    project: Project,
+    filters: QueryDict,
+    summary: dict,
+    count: int,
+    done: str,
+    not_done: str,
+) -> HttpResponse:
+    """A bulk change's (or its undo's) answer: the list's results with the summary for HTMX;
+    else messages (`done` with "N issues", each refusal "KEY `not_done`: why") and the list."""
     if request.htmx:
         context = _list_context(request, project, filters, bulk_summary=summary)
         return render(request, "issues/issue_list.html#results", context)
-    noun = "issue" if summary["undone"] == 1 else "issues"
-    messages.success(request, f"Undid the bulk change on {summary['undone']} {noun}.")
+    messages.success(request, done.format(f"{count} issue{'s' if count != 1 else ''}"))
     for issue_key, reason in summary["refused"]:
-        messages.error(request, f"{issue_key} not put back: {reason}")
+        messages.error(request, f"{issue_key} {not_done}: {reason}")
     return HttpResponseRedirect(_list_url(project, filters))
 
 
