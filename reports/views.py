@@ -18,11 +18,15 @@ from django.views.decorators.http import require_GET
 from issues.access import project_for
 from issues.export import FORMULA_START_SET
 from issues.filters import IssueFilter, error_message, filter_menu
-from issues.models import Kind, Priority, Project, Source
+from issues.models import Issue, Kind, Priority, Project, Source, StatusCategory
 from planning.models import Sprint, SprintState
 
 from .forms import RANGES, PeriodForm
 from .report import Report
+
+# The filter bar's epic and sprint choices: open epics, then the latest sprints that started.
+EPIC_CHOICES = 50
+SPRINT_CHOICES = 12
 
 
 def _prepare(request: HttpRequest, project: Project):
@@ -62,7 +66,7 @@ def reports(request: HttpRequest, key: str) -> HttpResponse:
         "error": error,
         "period_form": period_form,
         "ranges": RANGES,
-        "menus": _menus(request, filterset),
+        "menus": _menus(request, project, filterset),
         "query_string": request.GET.urlencode(),
         "filtered": bool(report and filterset.active),
         "period": report.period if report else None,
@@ -120,10 +124,23 @@ def _cell(value):
     return value
 
 
-def _menus(request: HttpRequest, filterset: IssueFilter) -> list[dict]:
+def _menus(request: HttpRequest, project: Project, filterset: IssueFilter) -> list[dict]:
+    """The filter bar: the list's filters, and the epic and sprint (which also picks the
+    burndown's sprint) that the URL could already carry."""
     params = request.GET
     assignees = filterset.filters["assignee"].extra["choices"]
     labels = filterset.filters["label"].queryset
+    epics = (
+        Issue.objects.filter(project=project, kind=Kind.EPIC)
+        .exclude(status__category__in=StatusCategory.closed())
+        .order_by("number")
+        .values_list("number", "title")[:EPIC_CHOICES]
+    )
+    sprints = Sprint.objects.filter(project=project).exclude(state=SprintState.PLANNED)
+    sprint_choices = [
+        ("active" if sprint.state == SprintState.ACTIVE else sprint.pk, sprint.name)
+        for sprint in sprints.order_by("-started_at")[:SPRINT_CHOICES]
+    ]
     return [
         filter_menu(params, "kind", "Kind", Kind.choices),
         filter_menu(params, "source", "Source", Source.choices),
@@ -135,5 +152,19 @@ def _menus(request: HttpRequest, filterset: IssueFilter) -> list[dict]:
             "Labels",
             [(label.name, label.name) for label in labels],
             colors={label.name: label.color for label in labels},
+        ),
+        filter_menu(
+            params,
+            "epic",
+            "Epic",
+            [(number, f"{project.key}-{number} {title[:40]}") for number, title in epics],
+            multiple=False,
+        ),
+        filter_menu(
+            params,
+            "sprint",
+            "Sprint",
+            [*sprint_choices, ("none", "Not in a sprint")],
+            multiple=False,
         ),
     ]

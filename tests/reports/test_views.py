@@ -40,13 +40,13 @@ def test_a_viewer_sees_every_chart(client, project, viewer, history):
 
 # Session and user, project and role, statuses, the filter's choices, one per query of
 # reports.queries (cumulative flow, done issues summed up and the latest drawn, created/
-# resolved, aging, sources, customer requests, bugs), the sprints of the burndown and velocity (with sprints: one
-# more for the burndown, and one per closed sprint drawn, at most report.VELOCITY_SPRINTS), the
-# project switcher and the top bar's unread count; without a filter, the look for daily
-# snapshots (and, when one is missing, the queued fill). With snapshots and today in the
-# period: today's state, resolved moves and the week's creations instead of the flow and
-# created/resolved queries.
-QUERIES = 20
+# resolved, aging, sources, customer requests, bugs), the sprints of the burndown and velocity
+# (with sprints: one more for the burndown, and one per closed sprint drawn, at most
+# report.VELOCITY_SPRINTS), the filter bar's epics and sprints, the project switcher and the
+# top bar's unread count; without a filter, the look for daily snapshots (and, when one is
+# missing, the queued fill). With snapshots and today in the period: today's state, resolved
+# moves and the week's creations instead of the flow and created/resolved queries.
+QUERIES = 22
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
@@ -200,3 +200,16 @@ def test_the_velocity_csv_is_committed_and_done_per_closed_sprint(client, projec
     make_sprint(project, member)
     client.force_login(viewer)
     assert csv_rows(client, project, "velocity")[1:] == [["Sprint 1", "10", "8"]]
+
+
+def test_the_filter_bar_offers_epics_and_sprints(client, project, viewer, member, history):
+    """The burndown's sprint and the epic are chosen from the bar, not typed into the URL."""
+    epic = IssueFactory(project=project, actor=member, kind=Kind.EPIC, title="Checkout")
+    sprint = make_sprint(project, member)
+    client.force_login(viewer)
+    page = client.get(page_url(project), PERIOD).content.decode()
+    assert f'name="epic" value="{epic.number}"' in page
+    assert f'name="sprint" value="{sprint.pk}"' in page
+    assert 'name="sprint" value="none"' in page
+    chosen = client.get(page_url(project), {**PERIOD, "sprint": sprint.pk}).content.decode()
+    assert f'name="sprint" value="{sprint.pk}" checked' in chosen
