@@ -402,6 +402,36 @@ GROUP BY 1, 2
         return {(_date(day), status): int(n) for day, status, n in cursor.fetchall()}
 
 
+def changes_since(project_id: int, since: datetime.datetime) -> dict[int, int]:
+    """Per status, how many issues of the project it gained since `since` (a day's start):
+    the moves of issues created before then (+1 the new status, −1 the old one), and the
+    issues created since, in their current status. Added to the snapshot of the day before,
+    it gives each status's count now, reading only the day's rows (no count of the whole
+    project). Each of the day's moves finds its issue by primary key (a scalar subquery, which
+    no planner turns into a scan of the project's issues)."""
+    sql = f"""
+SELECT 'm', t.old_status_id, t.new_status_id, COUNT(*) FROM (
+    SELECT e.old_status_id, e.new_status_id,
+           (SELECT i.created_at FROM {ISSUES} i
+            WHERE i.id = e.issue_id AND i.project_id = %s) AS born
+    FROM {EVENTS} e WHERE e.field = 'status' AND e.created_at >= %s
+) t WHERE t.born < %s GROUP BY t.old_status_id, t.new_status_id
+UNION ALL
+SELECT 'c', NULL, i.status_id, COUNT(*) FROM {ISSUES} i
+WHERE i.project_id = %s AND i.created_at >= %s GROUP BY i.status_id
+"""  # noqa: S608
+    at = _ts(since)
+    changes: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project_id, at, at, project_id, at])
+        for _kind, old, new, n in cursor.fetchall():
+            if new is not None:
+                changes[new] = changes.get(new, 0) + int(n)
+            if old is not None:
+                changes[old] = changes.get(old, 0) - int(n)
+    return changes
+
+
 def created_per_week(scope: Scope) -> dict[datetime.date, int]:
     """Per week (its Monday): the issues created in the period."""
     sql_dialect = Dialect(connection.vendor)

@@ -23,6 +23,8 @@ from .forms import Period
 from .models import FlowDay
 
 UTC = datetime.UTC
+# A number no issue has, put in the issue page's URL once and replaced by each dot's.
+URL_NUMBER = "987654321"
 
 PERCENTILES = (50, 85, 95)
 SOURCE_SERIES = {
@@ -93,7 +95,13 @@ class Report:
         if by_day is None:
             return queries.cumulative_flow(self.scope)
         today = self._unsettled_days()
-        now = snapshots.current_counts(self.project.pk) if today else {}
+        now: dict[int, int] = {}
+        if today:  # the snapshot of the day before, with today's changes
+            before = today[0] - datetime.timedelta(days=1)
+            now = {row.status_id: row.issues for row in by_day.get(before, [])}
+            start = datetime.datetime.combine(today[0], datetime.time(), tzinfo=UTC)
+            for status_id, change in queries.changes_since(self.project.pk, start).items():
+                now[status_id] = now.get(status_id, 0) + change
         rows = []
         for offset in range(self.period.days):
             day = self.period.first + datetime.timedelta(days=offset)
@@ -148,8 +156,13 @@ class Report:
             for n in range((self.period.last - first).days // 7 + 1)
         ]
 
+    @cached_property
+    def _issue_url(self) -> str:
+        return reverse("issues:detail", args=[self.project.key, URL_NUMBER])
+
     def issue_url(self, number: int) -> str:
-        return reverse("issues:detail", args=[self.project.key, number])
+        """An issue's page (reversed once per report: a scatter has up to 500 dots)."""
+        return self._issue_url.replace(URL_NUMBER, str(number))
 
     def key(self, number: int) -> str:
         return f"{self.project.key}-{number}"

@@ -4,7 +4,8 @@ project read instead of its whole status history.
 A settled day (one that ended ten minutes ago or more: no transaction still running can log a
 move dated in it) is snapshotted once, by `fill`, with the same SQL as the live charts
 (`queries.cumulative_flow`, `queries.resolved_by_day`), so a snapshot is exactly what the live
-query said of that day. Today's counts are the issues' current statuses. When the history of
+query said of that day. Today's counts are the day before's snapshot with today's changes
+(`queries.changes_since`). When the history of
 past days changes (an issue deleted, a status changing category), `forget` drops the snapshots
 from the first day concerned; until `fill` runs again (a task the reports page enqueues when it
 finds a gap, or `manage.py snapshot_flow`), the page computes those days live.
@@ -19,7 +20,7 @@ import datetime
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from issues.models import Issue
@@ -135,9 +136,3 @@ def snapshot_days(
             return None
         day += datetime.timedelta(days=1)
     return by_day
-
-
-def current_counts(project_id: int) -> dict[int, int]:
-    """Issues per status now: today's end of day, as far as anyone knows."""
-    rows = Issue.objects.filter(project_id=project_id).values("status").annotate(n=Count("pk"))
-    return {row["status"]: row["n"] for row in rows.order_by()}

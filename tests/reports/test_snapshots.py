@@ -137,3 +137,22 @@ def test_the_command_fills_and_rebuilds(project, history):
     assert not FlowDay.objects.filter(project=project, issues=99).exists()
     with pytest.raises(CommandError):
         call_command("snapshot_flow", "--project", "NOPE", stdout=StringIO())
+
+
+def test_today_adds_the_days_changes_to_yesterdays_snapshot(project, history, member, status):
+    """A period ending today: yesterday's snapshot plus today's moves and new issues equals
+    the live count, whatever happened today."""
+    from django.utils import timezone
+
+    from tests.factories import IssueFactory
+
+    now = timezone.now()
+    today = now.date()
+    period = Period(today - datetime.timedelta(days=3), today)
+    snapshots.fill(project.pk, now=now + datetime.timedelta(hours=1))
+    operations.move_issue(issue=history["E"], actor=member, status=status("In progress"))
+    fresh = IssueFactory(project=project, actor=member, title="New today")
+    operations.move_issue(issue=fresh, actor=member, status=status("In review"))
+    from_snapshots = report(project, period=period, now=now + datetime.timedelta(hours=1))
+    assert from_snapshots.snapshots is not None
+    assert from_snapshots.flow == live(project, period)[0]
