@@ -100,12 +100,6 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     `?sprint=active`; the sprint filter's "All issues" (`?sprint=`) shows every issue.
     """
     project = project_for(request, key)
-    if (
-        not request.htmx
-        and not request.GET
-        and project.sprints.filter(state=SprintState.ACTIVE).exists()
-    ):
-        return redirect(f"{request.path}?sprint=active")
     known = request.headers.get(VERSION_HEADER)
     if request.htmx and known and known == fingerprint(project):
         return with_unread_count(request, HttpResponse(status=204))
@@ -113,6 +107,12 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     data = key = None
     if board_cache.enabled(request):
         data = board_cache.content(project, request.user)
+    bare = not request.htmx and not request.GET
+    if bare and (
+        data.active_sprint if data else project.sprints.filter(state=SprintState.ACTIVE).exists()
+    ):
+        return redirect(f"{request.path}?sprint=active")
+    if data:
         key = board_cache.cache_key(request, project, data)
         cached = board_cache.get(request, key)
         if cached is not None:
