@@ -521,7 +521,7 @@ class Report:
         if sprint is not None:
             chart.note = (
                 f"{sprint.name}: {_day(sprint.start)} to {_day(sprint.end)}, "
-                f"{committed} points committed. Estimates are the issues' current ones."
+                f"{committed} points committed. Each issue counts with its estimate of that day."
                 if sprint.start and sprint.end
                 else ""
             )
