@@ -107,9 +107,13 @@ class Content:
     labels: list[Label]
     nav_projects: list[Project]
     transitions: dict[int, frozenset[int]]  # issues.workflow.allowed_moves, from the same rows
-    active_sprint: Sprint | None = None  # planning's, named in the toolbar
     sprints: list[Sprint] = field(default_factory=list)  # the open ones: the sprint filter
     releases: list[Release] = field(default_factory=list)  # unreleased: the card menu offers them
+
+    @property
+    def active_sprint(self) -> Sprint | None:
+        """Planning's active sprint, named in the toolbar (one of `sprints`)."""
+        return next((each for each in self.sprints if each.state == SprintState.ACTIVE), None)
 
 
 def content(project: Project, user) -> Content:
@@ -181,7 +185,6 @@ def content(project: Project, user) -> Content:
         for kind, _, pk, name, start, end, state, *_ in rows
         if kind == "r"
     ]
-    active = [each for each in sprints if each.state == SprintState.ACTIVE]
     releases = [
         Release(pk=pk, project_id=project.pk, name=name, state=ReleaseState.UNRELEASED)
         for kind, _, pk, name, *_ in rows
@@ -193,9 +196,7 @@ def content(project: Project, user) -> Content:
             targets.setdefault(from_id, set()).add(int(to_id))
     transitions = {from_id: frozenset(to_ids) for from_id, to_ids in targets.items()}
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return Content(
-        digest, labels, nav_projects, transitions, active[0] if active else None, sprints, releases
-    )
+    return Content(digest, labels, nav_projects, transitions, sprints, releases)
 
 
 def get(request: HttpRequest, key: str) -> tuple[str, int, str] | None:
